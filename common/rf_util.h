@@ -1,0 +1,34 @@
+/* Small helpers: time, files, parsing. The only clock reads in common/ are here. */
+#ifndef RF_UTIL_H
+#define RF_UTIL_H
+
+#include "rf_buf.h"
+#include <stdint.h>
+#include <stddef.h>
+#include <time.h>
+
+int64_t rf_now_ms(void);       /* wall clock, milliseconds since the epoch */
+int64_t rf_monotonic_ms(void); /* CLOCK_MONOTONIC in milliseconds */
+
+/* "2026-11-25T01:44:27Z" for a time in seconds since the epoch (UTC). */
+void rf_time_iso(int64_t epoch_s, char out[32]);
+/* Parses the form above; RF_ERR_INVALID otherwise. */
+rf_err rf_time_parse_iso(const char *s, int64_t *epoch_s);
+
+/* Writes data to path atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory. mode is applied to the new file. */
+rf_err rf_file_write_atomic(const char *path, const void *data, size_t len, int mode,
+                            rf_error *err);
+/* Reads a whole file into out (respecting out->cap). */
+rf_err rf_file_read(const char *path, rf_buf *out, rf_error *err);
+/* mkdir -p with mode. */
+rf_err rf_mkdirs(const char *path, int mode, rf_error *err);
+
+/* Strict integer parse of a whole string within [min, max]. */
+rf_err rf_parse_ll(const char *s, long long min, long long max, long long *out);
+
+/* snprintf that reports truncation as RF_ERR_TOO_LARGE. */
+rf_err rf_snprintf(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
