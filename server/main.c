@@ -1,0 +1,5 @@
+/* Placeholder until this part lands. */
+int main(void)
+{
+    return 1;
+}
