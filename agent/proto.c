@@ -1,0 +1,2 @@
+/* placeholder */
+#include "rf_err.h"
