@@ -19,16 +19,23 @@ rf_err rf_time_parse_iso(const char *s, int64_t *epoch_s);
  * rename, fsync of the directory. mode is applied to the new file. */
 rf_err rf_file_write_atomic(const char *path, const void *data, size_t len, int mode,
                             rf_error *err);
-/* Reads a whole file into out (respecting out->cap). */
+/* Reads a whole file into out, replacing what it held (respecting out->cap:
+ * RF_ERR_TOO_LARGE past it). A missing file is RF_ERR_NOT_FOUND. */
 rf_err rf_file_read(const char *path, rf_buf *out, rf_error *err);
 /* mkdir -p with mode. */
 rf_err rf_mkdirs(const char *path, int mode, rf_error *err);
 
-/* Strict integer parse of a whole string within [min, max]. */
+/* Strict integer parse of a whole string within [min, max]: an optional '-'
+ * then decimal digits, nothing else (no blanks, no '+'). *out is set on RF_OK only. */
 rf_err rf_parse_ll(const char *s, long long min, long long max, long long *out);
 
 /* snprintf that reports truncation as RF_ERR_TOO_LARGE. */
 rf_err rf_snprintf(char *out, size_t outlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Length (1-4) of the well-formed UTF-8 sequence at the start of s (at most
+ * avail bytes are read), or 0 if it is not well-formed (overlong forms,
+ * surrogates and code points past U+10FFFF are not). */
+size_t rf_utf8_char_len(const char *s, size_t avail);
 
 #endif

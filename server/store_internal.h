@@ -19,9 +19,19 @@ PGconn *store_conn(rf_db *db);
 rf_err store_exec(rf_db *db, const char *stmt_name, const char *sql, int nparams,
                   const char *const *params, PGresult **out, rf_error *err);
 
+/* Like store_exec, with per-parameter lengths and formats (1 = binary, for
+ * bytea such as bundle content) and the result format (1 = binary). lengths and
+ * formats may be NULL (all text). Same error mapping as store_exec. */
+rf_err store_exec_params(rf_db *db, const char *stmt_name, const char *sql, int nparams,
+                         const char *const *params, const int *lengths, const int *formats,
+                         int result_format, PGresult **out, rf_error *err);
+
 /* Convenience readers for a result cell; NULL-cells give NULL / 0. */
 const char *store_get(const PGresult *r, int row, int col);
 long long store_get_ll(const PGresult *r, int row, int col);
 int store_is_null(const PGresult *r, int row, int col);
+
+/* SQL expression rendering a timestamptz column as "2026-11-25T01:44:27Z". */
+#define STORE_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 #endif
