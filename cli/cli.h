@@ -60,6 +60,9 @@ typedef struct cli_request {
 
 void cli_request_init(cli_request *r);
 void cli_request_cleanup(cli_request *r); /* NULL-safe */
+/* Sets the method (a static string) and a printf-formed path. */
+rf_err cli_request_set(cli_request *r, const char *method, rf_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* What a renderer may know besides the answer: the arguments and the time. */
 typedef struct cli_view {
@@ -190,8 +193,12 @@ size_t cli_text_width(const char *s);
 rf_err cli_table_add_json(cli_table *t, const json_t *v);
 /* Scalar v as text into out ("-" for null/missing; objects compact JSON). */
 rf_err cli_json_scalar_text(const json_t *v, rf_buf *out);
+/* Appends scalar v as text with control characters shown as '?'. */
+rf_err cli_json_clean_text(const json_t *v, rf_buf *out);
 /* "k=v,k2=v2" with keys sorted; "-" when empty. */
 rf_err cli_labels_text(const json_t *labels, rf_buf *out);
+/* A ring's "buckets": [lo, hi] as "lo-hi"; "-" when missing. */
+rf_err cli_buckets_text(const json_t *buckets, rf_buf *out);
 /* "5s ago", "3m ago", "2h ago", "4d ago"; "just now" within a second. */
 void cli_age_text(int64_t now_s, int64_t then_s, char *out, size_t outlen);
 /* "512 B", "40.0 KiB", "3.2 MiB". */

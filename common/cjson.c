@@ -25,20 +25,20 @@ typedef struct cj_member {
 static rf_err encode_value(const json_t *v, cj_path *path, int depth, rf_buf *out,
                            rf_error *err);
 
-static void path_push(cj_path *p, const char *fmt_sep, const char *seg, size_t seg_len)
+static void path_push(cj_path *p, const char *sep, const char *seg, size_t seg_len)
 {
-    size_t room = sizeof(p->s) - p->len;
-    size_t sep = strlen(fmt_sep);
-    if (sep + seg_len + 4 >= room) {
-        if (room > 4 && strcmp(p->s + p->len - (p->len >= 3 ? 3 : 0), "...") != 0) {
-            memcpy(p->s + p->len, "...", 4);
-            p->len += 3;
-        }
+    size_t sep_len = strlen(sep);
+    if (p->len >= 3 && memcmp(p->s + p->len - 3, "...", 3) == 0)
+        return; /* already cut */
+    /* Room for "..." and the NUL is always kept, so the cut mark fits. */
+    if (sep_len + seg_len + 4 > sizeof(p->s) - p->len) {
+        memcpy(p->s + p->len, "...", 4);
+        p->len += 3;
         return;
     }
-    memcpy(p->s + p->len, fmt_sep, sep);
-    memcpy(p->s + p->len + sep, seg, seg_len);
-    p->len += sep + seg_len;
+    memcpy(p->s + p->len, sep, sep_len);
+    memcpy(p->s + p->len + sep_len, seg, seg_len);
+    p->len += sep_len + seg_len;
     p->s[p->len] = '\0';
 }
 
@@ -103,7 +103,8 @@ static rf_err encode_object(const json_t *v, cj_path *path, int depth, rf_buf *o
         m[i].key_len = json_object_iter_key_len(it);
         m[i].value = json_object_iter_value(it);
     }
-    qsort(m, i, sizeof(*m), member_cmp);
+    if (i > 1)
+        qsort(m, i, sizeof(*m), member_cmp);
     rc = rf_buf_append(out, "{", 1);
     for (size_t k = 0; rc == RF_OK && k < i; k++) {
         size_t saved = path->len;
@@ -182,11 +183,12 @@ rf_err rf_cjson_encode_at(const json_t *v, const char *path, rf_buf *out, rf_err
     if (path != NULL)
         path_push(&p, "", path, strlen(path));
     rf_err rc = encode_value(v, &p, 0, out, err);
-    /* Errors from the buffer itself carry no message yet. */
-    if (rc == RF_ERR_TOO_LARGE && (err == NULL || err->code != rc))
+    /* Every refusal of the value is RF_ERR_INVALID with its message set;
+     * anything else came from the buffer and has no message yet. */
+    if (rc == RF_ERR_TOO_LARGE)
         rc = rf_error_set(err, rc, "canonical JSON is larger than %zu bytes", out->cap);
-    else if (rc == RF_ERR_NOMEM)
-        rc = rf_error_set(err, rc, "out of memory");
+    else if (rc != RF_OK && rc != RF_ERR_INVALID)
+        rc = rf_error_set(err, rc, "canonical JSON encoding failed: %s", rf_err_name(rc));
     return rc;
 }
 

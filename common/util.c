@@ -47,8 +47,9 @@ void rf_time_iso(int64_t epoch_s, char out[32])
         memcpy(out, "1970-01-01T00:00:00Z", 21);
         return;
     }
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* In the clamped range this is always 20 characters. */
+    (void)rf_snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Parses n decimal digits at s; -1 if any is not a digit. */

@@ -1,5 +1,373 @@
-/* Placeholder until this part lands. */
-int main(void)
+/* ringfenced: the entry point. Parses the command line, then serves (the
+ * default), migrates the database, creates a user token, or creates or shows
+ * the signing key. Bad configuration exits 2 with a message naming the
+ * setting; other failures exit 1. It never prints a secret except the new
+ * token, once, on the last line of `token create`. */
+#include "api.h"
+#include "config.h"
+#include "http_internal.h"
+#include "rf_crypto.h"
+#include "rf_log.h"
+#include "rf_util.h"
+#include "store_token.h"
+#include "validate.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EXIT_CONFIG 2
+#define DRAIN_MS 5000
+
+static const char *env_get(const char *name)
 {
-    return 1;
+    return getenv(name);
+}
+
+static void fail(const char *what, const rf_error *e)
+{
+    fprintf(stderr, "ringfenced: %s%s%s\n", what, e && e->message[0] ? ": " : "",
+            e ? e->message : "");
+}
+
+static void key_path(const rf_config *cfg, char *out, size_t n)
+{
+    if (rf_snprintf(out, n, "%s/signing.pem", cfg->keys_dir) != RF_OK)
+        out[0] = '\0';
+}
+
+static rf_log_level level_of(const char *s)
+{
+    if (strcmp(s, "debug") == 0)
+        return RF_LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return RF_LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return RF_LOG_ERROR;
+    return RF_LOG_INFO;
+}
+
+static int cmd_key_init(const rf_config *cfg)
+{
+    char path[600], keyid[RF_SHA256_HEX_LEN + 1] = "";
+    rf_key *k = NULL;
+    rf_error e = {0};
+    struct stat st;
+    int code = 1;
+
+    key_path(cfg, path, sizeof(path));
+    if (stat(path, &st) == 0) {
+        printf("signing key already exists at %s; left unchanged\n", path);
+        return 0;
+    }
+    if (rf_mkdirs(cfg->keys_dir, 0700, &e) != RF_OK) {
+        fail("cannot create the keys directory", &e);
+        return 1;
+    }
+    if (rf_key_generate(&k) != RF_OK) {
+        fail("cannot generate a key", NULL);
+        goto out;
+    }
+    if (rf_key_save_private_pem(k, path, &e) != RF_OK) {
+        fail("cannot save the signing key", &e);
+        goto out;
+    }
+    (void)rf_key_id(k, keyid);
+    printf("created signing key at %s (keyid %s)\n", path, keyid);
+    code = 0;
+out:
+    rf_key_free(k);
+    return code;
+}
+
+static int cmd_key_show(const rf_config *cfg)
+{
+    char path[600];
+    rf_key *k = NULL;
+    rf_error e = {0};
+    char *pem = NULL;
+
+    key_path(cfg, path, sizeof(path));
+    if (rf_key_load_private_pem(path, &k, &e) != RF_OK) {
+        fprintf(stderr, "ringfenced: no usable signing key at %s (%s); run `ringfenced key init`\n",
+                path, e.message);
+        return 1;
+    }
+    pem = rf_key_public_pem(k);
+    rf_key_free(k);
+    if (!pem) {
+        fail("cannot encode the public key", NULL);
+        return 1;
+    }
+    fputs(pem, stdout);
+    free(pem);
+    return 0;
+}
+
+static int open_db(const rf_config *cfg, int size, rf_store **store, rf_db **db)
+{
+    rf_error e = {0};
+
+    *db = NULL;
+    if (store_open(cfg->database_url, size, store, &e) != RF_OK) {
+        fail("cannot connect to the database", &e);
+        return 1;
+    }
+    if (store_acquire(*store, 10000, db) != RF_OK) {
+        fail("cannot connect to the database", NULL);
+        store_close(*store);
+        *store = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_migrate(const rf_config *cfg)
+{
+    rf_store *store = NULL;
+    rf_db *db = NULL;
+    rf_error e = {0};
+    int code = 1;
+
+    if (open_db(cfg, 1, &store, &db))
+        return 1;
+    if (store_migrate(db, &e) != RF_OK) {
+        fail("migration failed", &e);
+        goto out;
+    }
+    if (store_migrations_check(db, &e) != RF_OK) {
+        fail("migration check failed", &e);
+        goto out;
+    }
+    printf("database schema is up to date\n");
+    code = 0;
+out:
+    store_release(store, db);
+    store_close(store);
+    return code;
+}
+
+static int cmd_token_create(const config_cli *cli)
+{
+    char token[128], hash[RF_SHA256_HEX_LEN + 1];
+    rf_store *store = NULL;
+    rf_db *db = NULL;
+    rf_error e = {0};
+    int code = 1;
+
+    if (validate_token_name("--name", cli->name, &e) != RF_OK) {
+        fprintf(stderr, "ringfenced: %s\n", e.message);
+        return EXIT_CONFIG;
+    }
+    if (open_db(&cli->cfg, 1, &store, &db))
+        return 1;
+    if (store_migrations_check(db, &e) != RF_OK) {
+        fail("database not ready", &e);
+        goto out;
+    }
+    if (rf_token_new("rfu_", token, sizeof(token)) != RF_OK) {
+        fail("cannot generate a token", NULL);
+        goto out;
+    }
+    rf_sha256_hex(token, strlen(token), hash);
+    if (store_token_create(db, cli->name, cli->role, hash, &e) != RF_OK) {
+        fail("cannot create the token", &e);
+        goto out;
+    }
+    printf("created %s token '%s'; it is shown once, only its SHA-256 is stored:\n", cli->role,
+           cli->name);
+    printf("%s\n", token);
+    fflush(stdout);
+    code = 0;
+out:
+    rf_random(token, sizeof(token)); /* do not leave the token in memory */
+    store_release(store, db);
+    store_close(store);
+    return code;
+}
+
+static int write_port_file(const char *path, int port)
+{
+    char buf[16];
+    rf_error e = {0};
+
+    rf_snprintf(buf, sizeof(buf), "%d\n", port);
+    if (rf_file_write_atomic(path, buf, strlen(buf), 0644, &e) != RF_OK) {
+        fail("cannot write the port file", &e);
+        return 1;
+    }
+    return 0;
+}
+
+/* Checks the schema before serving: refuses pending or newer migrations. */
+static int check_schema(rf_server *srv)
+{
+    rf_db *db = NULL;
+    rf_error e = {0};
+    rf_err rc;
+
+    if (store_acquire(srv->store, 10000, &db) != RF_OK) {
+        fail("cannot connect to the database", NULL);
+        return 1;
+    }
+    rc = store_migrations_check(db, &e);
+    store_release(srv->store, db);
+    if (rc != RF_OK) {
+        fail("refusing to start", &e);
+        return 1;
+    }
+    return 0;
+}
+
+static int load_key(rf_server *srv)
+{
+    char path[600];
+    rf_error e = {0};
+
+    key_path(&srv->cfg, path, sizeof(path));
+    if (rf_key_load_private_pem(path, &srv->signing_key, &e) != RF_OK) {
+        fprintf(stderr,
+                "ringfenced: refusing to start: no usable signing key at %s (%s); "
+                "run `ringfenced key init` first\n",
+                path, e.message);
+        return 1;
+    }
+    if (rf_key_id(srv->signing_key, srv->keyid) != RF_OK) {
+        fail("cannot compute the key id", NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs the server until SIGTERM or SIGINT; the signals are blocked in every
+ * thread and taken here with sigwait. */
+static int serve_until_signal(rf_server *srv, const char *port_file)
+{
+    http_server *http = NULL;
+    rf_error e = {0};
+    sigset_t set;
+    int port = 0, sig = 0, code = 1, evaluator = 0;
+    char portstr[16];
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (http_server_start(srv, &http, &port, &e) != RF_OK) {
+        fail("cannot start HTTP", &e);
+        return 1;
+    }
+    rf_snprintf(portstr, sizeof(portstr), "%d", port);
+    rf_log(RF_LOG_INFO, "listening", "listen", srv->cfg.listen, "port", portstr, "keyid",
+           srv->keyid, NULL);
+    if (port_file && port_file[0] && write_port_file(port_file, port))
+        goto out;
+    if (rf_evaluator_start(srv) != RF_OK) {
+        fail("cannot start the health evaluator", NULL);
+        goto out;
+    }
+    evaluator = 1;
+    if (!srv->cfg.enroll_key[0])
+        rf_log(RF_LOG_WARN, "no enrollment key set: devices cannot enroll", NULL);
+    while (sigwait(&set, &sig) != 0)
+        ;
+    rf_log(RF_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    code = 0;
+out:
+    http_server_stop(http, DRAIN_MS);
+    if (evaluator)
+        rf_evaluator_stop(srv);
+    return code;
+}
+
+static int cmd_serve(const config_cli *cli)
+{
+    rf_server *srv = calloc(1, sizeof(*srv));
+    http_waiters *waiters = NULL;
+    rf_error e = {0};
+    sigset_t set;
+    int code = 1;
+
+    if (!srv)
+        return 1;
+    srv->cfg = cli->cfg;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+    signal(SIGPIPE, SIG_IGN);
+    if (load_key(srv))
+        goto out;
+    if (store_open(srv->cfg.database_url, srv->cfg.pool_size, &srv->store, &e) != RF_OK) {
+        fail("cannot connect to the database", &e);
+        goto out;
+    }
+    if (check_schema(srv))
+        goto out;
+    if (http_waiters_new(&waiters) != RF_OK) {
+        fail("cannot start the long-poll ticker", NULL);
+        goto out;
+    }
+    srv->notify_impl = waiters;
+    code = serve_until_signal(srv, cli->port_file);
+out:
+    srv->notify_impl = NULL;
+    http_waiters_free(waiters);
+    store_close(srv->store);
+    rf_key_free(srv->signing_key);
+    rf_random(srv->cfg.enroll_key, sizeof(srv->cfg.enroll_key));
+    free(srv);
+    if (code == 0)
+        rf_log(RF_LOG_INFO, "stopped", NULL);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    config_cli cli;
+    rf_error e = {0};
+    int code;
+
+    rf_log_set_component("server");
+    if (config_parse(argc, argv, env_get, &cli, &e) != RF_OK) {
+        fprintf(stderr, "ringfenced: %s\n", e.message);
+        return EXIT_CONFIG;
+    }
+    if (cli.help || cli.cmd == CMD_HELP) {
+        fputs(config_usage(cli.cmd), stdout);
+        return 0;
+    }
+    if (cli.cmd == CMD_VERSION) {
+        printf("ringfenced %s\n", RF_VERSION);
+        return 0;
+    }
+    if (config_check(&cli, &e) != RF_OK) {
+        fprintf(stderr, "ringfenced: %s\n", e.message);
+        return EXIT_CONFIG;
+    }
+    rf_log_set_level(level_of(cli.cfg.log_level));
+    switch (cli.cmd) {
+    case CMD_MIGRATE:
+        code = cmd_migrate(&cli.cfg);
+        break;
+    case CMD_TOKEN_CREATE:
+        code = cmd_token_create(&cli);
+        break;
+    case CMD_KEY_INIT:
+        code = cmd_key_init(&cli.cfg);
+        break;
+    case CMD_KEY_SHOW:
+        code = cmd_key_show(&cli.cfg);
+        break;
+    case CMD_SERVE:
+    default:
+        code = cmd_serve(&cli);
+        break;
+    }
+    /* Wipe secrets held in the configuration. */
+    rf_random(cli.cfg.enroll_key, sizeof(cli.cfg.enroll_key));
+    rf_random(cli.cfg.database_url, sizeof(cli.cfg.database_url));
+    return code;
 }

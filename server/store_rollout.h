@@ -1,0 +1,137 @@
+/* Rollouts in the database (store_rollout.c, store_eval.c): creating one with
+ * its plan, reading one or a list with live per-stage figures, applying a
+ * transition of rollout.c under a row lock with an optimistic version check,
+ * and the evaluator's queries. Decisions stay in rollout.c and health.c; these
+ * functions only load their inputs and store their outcome. */
+#ifndef RF_STORE_ROLLOUT_H
+#define RF_STORE_ROLLOUT_H
+
+#include "health.h"
+#include "rollout.h"
+#include "store.h"
+
+#include <stdint.h>
+
+#define STORE_ROLLOUT_LIST_MAX 200
+
+/* What a stage shows besides its state-machine fields. */
+typedef struct store_stage_info {
+    char ring_name[65];
+    health_counts counts; /* distinct devices of this stage: exposed, healthy, failed, silent */
+    long long devices;    /* devices the stage's ring holds now */
+} store_stage_info;
+
+/* One rollout row with its stages. Times are seconds since the epoch, 0 for
+ * "never". */
+typedef struct store_rollout {
+    long long id;
+    long long bundle_id;
+    long long previous_bundle_id; /* 0: none */
+    char channel[65];
+    rollout_sm sm;
+    store_stage_info info[ROLLOUT_MAX_STAGES];
+    health_policy policy;
+    json_t *halt; /* owned; NULL until halted */
+    int version;
+    int64_t created_s, started_s, updated_s;
+    char created_by[129];
+    int64_t now_s; /* the database clock when the row was read */
+} store_rollout;
+
+void store_rollout_cleanup(store_rollout *r); /* NULL-safe; frees halt */
+void store_rollout_free_list(store_rollout *rows, int n); /* cleans up and frees */
+
+/* A stage of a new rollout's plan. */
+typedef struct store_plan_stage {
+    long long ring_id;
+    int bake_s;
+    int auto_promote;
+} store_plan_stage;
+
+/* Creates a draft rollout of bundle_id with policy and plan (nplan == 0: the
+ * default plan, every ring in order with manual promotion) and records
+ * rollout.created, in one transaction. RF_ERR_NOT_FOUND naming bundle_id when
+ * the bundle does not exist; RF_ERR_INVALID naming the stage when the plan is
+ * not valid (rollout_plan_validate); RF_ERR_CONFLICT when no ring exists. */
+rf_err store_rollout_create(rf_db *db, long long bundle_id, const health_policy *policy,
+                            const store_plan_stage *plan, int nplan, const char *actor,
+                            long long *id_out, rf_error *err);
+
+/* One rollout with its stages (without figures); RF_ERR_NOT_FOUND naming it.
+ * for_update locks the row for the current transaction. */
+rf_err store_rollout_get(rf_db *db, long long id, int for_update, store_rollout *out,
+                         rf_error *err);
+
+/* Newest first, at most STORE_ROLLOUT_LIST_MAX; channel and state may be NULL
+ * (no filter). *rows is malloc'd (free with store_rollout_free_list). */
+rf_err store_rollout_list(rf_db *db, const char *channel, const char *state, store_rollout **rows,
+                          int *n, rf_error *err);
+
+/* Fills info[].counts and info[].devices of every row. */
+rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, rf_error *err);
+
+/* Applies action (rollout.c) to rollout id in one transaction: locks the row,
+ * checks expect_version (>= 0; -1: any), refuses a transition the state does
+ * not allow (RF_ERR_CONFLICT naming the state), checks `start`'s channel rule
+ * and plan, stores the new state with version + 1, records the event with the
+ * current stage's figures, and commits. On RF_OK *after holds the rollout as
+ * stored (with figures) and *assignments_changed says whether devices'
+ * assignments may have changed (the caller notifies after this returns). */
+rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, const char *actor,
+                                const char *reason, int expect_version, store_rollout *after,
+                                int *assignments_changed, rf_error *err);
+
+/* The health answer's failure list: a new reference to an array of
+ * {"device_id", "stage", "reason", "at"}, oldest first, at most limit. */
+rf_err store_rollout_failures(rf_db *db, long long id, int limit, json_t **out, rf_error *err);
+
+/* ---- the evaluator's queries (store_eval.c) ---- */
+
+/* Ids of active and paused rollouts (at most max). */
+rf_err store_eval_live(rf_db *db, long long *ids, int max, int *n, rf_error *err);
+
+/* Marks failed "silent" every exposed device of r that is neither healthy nor
+ * failed and has been silent too long (health.c), recording device.failed
+ * for each, in one transaction. *newly gets how many were marked. */
+rf_err store_eval_silence(rf_db *db, const store_rollout *r, int *newly, rf_error *err);
+
+/* A short text that changes whenever any rollout or ring changes, so that
+ * changes made by other server instances can be noticed. */
+rf_err store_eval_fingerprint(rf_db *db, char out[128], rf_error *err);
+
+/* Halts r (read at r->version) at stage `stage` with the figures given: state
+ * halted (then reverted when the policy says so), stage halted, the halt
+ * figures, events rollout.halted (and rollout.reverted) by "evaluator". Only
+ * applies when the row is still at r->version: RF_ERR_CONFLICT otherwise
+ * (another instance got there first). */
+rf_err store_eval_halt(rf_db *db, const store_rollout *r, int stage, const health_counts *c,
+                       rf_error *err);
+
+/* Promotes r by itself (bake time passed), conditional on r->version like
+ * store_eval_halt; records rollout.promoted or rollout.completed. */
+rf_err store_eval_promote(rf_db *db, const store_rollout *r, rf_error *err);
+
+/* ---- shared by store_rollout.c and store_eval.c ---- */
+
+/* The halt figures object: {"at", "by", "stage", "exposed", "failed",
+ * "failure_rate", "reason"} (new reference). */
+json_t *store_rollout_halt_json(int64_t at_s, const char *by, int stage, const health_counts *c,
+                                const char *reason);
+
+/* Writes the new state of before's row (sm_after), conditional on
+ * before->version. prev_bundle >= 0 sets previous_bundle_id (0: NULL), -1
+ * keeps it; halt (borrowed, may be NULL) sets the halt figures. Must run
+ * inside a transaction. RF_ERR_CONFLICT when the version moved. */
+rf_err store_rollout_write(rf_db *db, const store_rollout *before, const rollout_sm *sm_after,
+                           long long prev_bundle, const json_t *halt, rf_error *err);
+
+/* The event data for a transition: from, to, stage, reason (if any), and the
+ * figures of the stage. New reference. */
+json_t *store_rollout_event_data(rollout_state from, rollout_state to, int stage,
+                                 const health_counts *c, const char *reason);
+
+/* Figures of one stage of one rollout, read now. */
+rf_err store_rollout_stage_counts(rf_db *db, long long id, int stage, health_counts *out,
+                                  rf_error *err);
+
+#endif
