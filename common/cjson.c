@@ -22,8 +22,7 @@ typedef struct cj_member {
     json_t *value;
 } cj_member;
 
-static rf_err encode_value(const json_t *v, cj_path *path, int depth, rf_buf *out,
-                           rf_error *err);
+static rf_err encode_value(const json_t *v, cj_path *path, int depth, rf_buf *out, rf_error *err);
 
 static void path_push(cj_path *p, const char *sep, const char *seg, size_t seg_len)
 {
@@ -50,8 +49,7 @@ static rf_err cj_fail(rf_error *err, const cj_path *p, const char *why)
 }
 
 /* Writes s as a JSON string, escaping only '\\' and '"'. */
-static rf_err encode_string(const char *s, size_t len, const cj_path *p, rf_buf *out,
-                            rf_error *err)
+static rf_err encode_string(const char *s, size_t len, const cj_path *p, rf_buf *out, rf_error *err)
 {
     size_t i = 0, run = 0;
     rf_err rc = rf_buf_append(out, "\"", 1);
@@ -87,8 +85,7 @@ static int member_cmp(const void *a, const void *b)
     return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
 }
 
-static rf_err encode_object(const json_t *v, cj_path *path, int depth, rf_buf *out,
-                            rf_error *err)
+static rf_err encode_object(const json_t *v, cj_path *path, int depth, rf_buf *out, rf_error *err)
 {
     rf_err rc = RF_OK;
     size_t n = json_object_size(v), i = 0;
@@ -126,8 +123,7 @@ static rf_err encode_object(const json_t *v, cj_path *path, int depth, rf_buf *o
     return rc;
 }
 
-static rf_err encode_array(const json_t *v, cj_path *path, int depth, rf_buf *out,
-                           rf_error *err)
+static rf_err encode_array(const json_t *v, cj_path *path, int depth, rf_buf *out, rf_error *err)
 {
     rf_err rc = rf_buf_append(out, "[", 1);
     size_t n = json_array_size(v);
@@ -148,8 +144,7 @@ static rf_err encode_array(const json_t *v, cj_path *path, int depth, rf_buf *ou
     return rc;
 }
 
-static rf_err encode_value(const json_t *v, cj_path *path, int depth, rf_buf *out,
-                           rf_error *err)
+static rf_err encode_value(const json_t *v, cj_path *path, int depth, rf_buf *out, rf_error *err)
 {
     if (v == NULL)
         return cj_fail(err, path, "missing value");

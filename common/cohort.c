@@ -51,7 +51,8 @@ static int labels_match(const json_t *want, const json_t *have)
 {
     const char *key;
     json_t *val;
-    json_object_foreach ((json_t *)want, key, val) {
+    json_object_foreach((json_t *)want, key, val)
+    {
         json_t *got = json_object_get(have, key);
         /* A selector value that is not a string can never be met. */
         if (!json_is_string(val) || !json_is_string(got) ||

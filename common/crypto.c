@@ -229,8 +229,8 @@ static int no_passphrase_cb(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-static rf_err pem_parse(const char *pem, size_t len, int private, const char *what,
-                        rf_key **out, rf_error *err)
+static rf_err pem_parse(const char *pem, size_t len, int private, const char *what, rf_key **out,
+                        rf_error *err)
 {
     char why[160];
     if (len > RF_PEM_MAX)

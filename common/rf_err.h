@@ -9,17 +9,17 @@
 
 typedef enum rf_err {
     RF_OK = 0,
-    RF_ERR_INVALID,     /* bad input: a field is missing, of the wrong type or out of range */
-    RF_ERR_NOT_FOUND,   /* the thing asked for does not exist */
-    RF_ERR_CONFLICT,    /* the request conflicts with the current state or version */
-    RF_ERR_TOO_LARGE,   /* input exceeds a hard size limit */
+    RF_ERR_INVALID,      /* bad input: a field is missing, of the wrong type or out of range */
+    RF_ERR_NOT_FOUND,    /* the thing asked for does not exist */
+    RF_ERR_CONFLICT,     /* the request conflicts with the current state or version */
+    RF_ERR_TOO_LARGE,    /* input exceeds a hard size limit */
     RF_ERR_UNAUTHORIZED, /* no credentials, or credentials not recognised */
-    RF_ERR_FORBIDDEN,   /* credentials recognised but not allowed to do this */
-    RF_ERR_UNAVAILABLE, /* a dependency (the database) is away; try again later */
-    RF_ERR_VERIFY,      /* a signature, hash or length check failed */
-    RF_ERR_IO,          /* a file or network operation failed */
-    RF_ERR_NOMEM,       /* allocation failed */
-    RF_ERR_INTERNAL     /* a bug or an unexpected state */
+    RF_ERR_FORBIDDEN,    /* credentials recognised but not allowed to do this */
+    RF_ERR_UNAVAILABLE,  /* a dependency (the database) is away; try again later */
+    RF_ERR_VERIFY,       /* a signature, hash or length check failed */
+    RF_ERR_IO,           /* a file or network operation failed */
+    RF_ERR_NOMEM,        /* allocation failed */
+    RF_ERR_INTERNAL      /* a bug or an unexpected state */
 } rf_err;
 
 /* A human-readable explanation that travels with an rf_err. */

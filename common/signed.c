@@ -107,8 +107,7 @@ static rf_err check_sigs(const json_t *sigs, const char *keyid, const rf_key *k,
     return RF_OK;
 }
 
-rf_err rf_signed_verify(const json_t *envelope, const rf_key *k, json_t **signed_out,
-                        rf_error *err)
+rf_err rf_signed_verify(const json_t *envelope, const rf_key *k, json_t **signed_out, rf_error *err)
 {
     rf_err rc = RF_OK;
     char keyid[RF_SHA256_HEX_LEN + 1];

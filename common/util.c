@@ -48,8 +48,8 @@ void rf_time_iso(int64_t epoch_s, char out[32])
         return;
     }
     /* In the clamped range this is always 20 characters. */
-    (void)rf_snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    (void)rf_snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Parses n decimal digits at s; -1 if any is not a digit. */
@@ -78,8 +78,8 @@ rf_err rf_time_parse_iso(const char *s, int64_t *epoch_s)
         return RF_ERR_INVALID;
     int year = iso_digits(s, 4), mon = iso_digits(s + 5, 2), day = iso_digits(s + 8, 2);
     int hour = iso_digits(s + 11, 2), min = iso_digits(s + 14, 2), sec = iso_digits(s + 17, 2);
-    if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
-        hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59)
+    if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour < 0 ||
+        hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59)
         return RF_ERR_INVALID;
     struct tm tm = {0};
     tm.tm_year = year - 1900;
@@ -135,8 +135,7 @@ static rf_err fsync_dir(const char *dir)
     return rc == 0 ? RF_OK : RF_ERR_IO;
 }
 
-rf_err rf_file_write_atomic(const char *path, const void *data, size_t len, int mode,
-                            rf_error *err)
+rf_err rf_file_write_atomic(const char *path, const void *data, size_t len, int mode, rf_error *err)
 {
     rf_err rc = RF_OK;
     char dir[PATH_MAX], tmp[PATH_MAX];

@@ -113,7 +113,10 @@ START_TEST(test_ring_matches)
 {
     json_t *rl = matches[_i].ring_labels ? labels(matches[_i].ring_labels) : NULL;
     json_t *dl = matches[_i].device_labels ? labels(matches[_i].device_labels) : NULL;
-    rf_ring_sel r = {.id = 1, .order = 0, .labels = rl, .bucket_lo = matches[_i].lo,
+    rf_ring_sel r = {.id = 1,
+                     .order = 0,
+                     .labels = rl,
+                     .bucket_lo = matches[_i].lo,
                      .bucket_hi = matches[_i].hi};
     ck_assert_int_eq(rf_ring_matches(&r, dl, matches[_i].bucket), matches[_i].want);
     json_decref(rl);

@@ -94,8 +94,8 @@ START_TEST(test_random_and_tokens)
     ck_assert_int_eq(strncmp(t1, "rfd_", 4), 0);
     ck_assert_str_ne(t1, t2);
     for (size_t i = 4; i < strlen(t1); i++)
-        ck_assert_ptr_nonnull(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                                     t1[i]));
+        ck_assert_ptr_nonnull(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", t1[i]));
     ck_assert_int_eq(rf_token_new(NULL, t1, 44), RF_OK);
     ck_assert_uint_eq(strlen(t1), 43);
     ck_assert_int_eq(rf_token_new("rfd_", t1, 47), RF_ERR_TOO_LARGE);

@@ -25,8 +25,8 @@ static void teardown(void)
 static json_t *sample_signed(void)
 {
     return json_pack("{s:s, s:i, s:{s:{s:s, s:I}}, s:s}", "_type", "assignment", "version", 7,
-                     "channels", "content", "sha256", "ab12", "length", (json_int_t)4096,
-                     "expires", "2030-01-01T00:00:00Z");
+                     "channels", "content", "sha256", "ab12", "length", (json_int_t)4096, "expires",
+                     "2030-01-01T00:00:00Z");
 }
 
 /* Serialises and parses back, as the agent receives it. */
@@ -87,9 +87,8 @@ START_TEST(test_tampered_signed_field)
     json_t *sd = sample_signed();
     json_t *env = rf_signed_wrap(sd, key_a, NULL);
     json_t *received = through_text(env);
-    json_t *inner = json_object_get(json_object_get(json_object_get(received, "signed"),
-                                                    "channels"),
-                                    "content");
+    json_t *inner = json_object_get(
+        json_object_get(json_object_get(received, "signed"), "channels"), "content");
     json_object_set_new(inner, "length", json_integer(4097));
     rf_error e = {0};
     json_t *out = NULL;

@@ -153,13 +153,27 @@ static const struct {
     const char *s;
     size_t avail, want;
 } utf8[] = {
-    {"a", 1, 1},           {"\x7f", 1, 1},          {"\xc3\xa9", 2, 2},
-    {"\xc3\xa9", 1, 0},    {"\xc2\x80", 2, 2},      {"\xc1\xbf", 2, 0},
-    {"\xc3(", 2, 0},       {"\xe2\x98\x83", 3, 3},  {"\xe0\x80\x80", 3, 0},
-    {"\xe0\xa0\x80", 3, 3}, {"\xed\x9f\xbf", 3, 3}, {"\xed\xa0\x80", 3, 0},
-    {"\xf0\x9f\x98\x80", 4, 4}, {"\xf0\x8f\xbf\xbf", 4, 0}, {"\xf4\x8f\xbf\xbf", 4, 4},
-    {"\xf4\x90\x80\x80", 4, 0}, {"\xf5\x80\x80\x80", 4, 0}, {"\x80", 1, 0},
-    {"\xff", 1, 0},        {"\xf0\x9f\x98", 3, 0},  {"", 0, 0},
+    {"a", 1, 1},
+    {"\x7f", 1, 1},
+    {"\xc3\xa9", 2, 2},
+    {"\xc3\xa9", 1, 0},
+    {"\xc2\x80", 2, 2},
+    {"\xc1\xbf", 2, 0},
+    {"\xc3(", 2, 0},
+    {"\xe2\x98\x83", 3, 3},
+    {"\xe0\x80\x80", 3, 0},
+    {"\xe0\xa0\x80", 3, 3},
+    {"\xed\x9f\xbf", 3, 3},
+    {"\xed\xa0\x80", 3, 0},
+    {"\xf0\x9f\x98\x80", 4, 4},
+    {"\xf0\x8f\xbf\xbf", 4, 0},
+    {"\xf4\x8f\xbf\xbf", 4, 4},
+    {"\xf4\x90\x80\x80", 4, 0},
+    {"\xf5\x80\x80\x80", 4, 0},
+    {"\x80", 1, 0},
+    {"\xff", 1, 0},
+    {"\xf0\x9f\x98", 3, 0},
+    {"", 0, 0},
 };
 
 START_TEST(test_utf8_char_len)
@@ -207,8 +221,7 @@ static void list_dir(const char *dir, char *out, size_t outlen)
     size_t len = 0;
     for (int i = 0; i < n; i++) {
         if (strcmp(ents[i]->d_name, ".") != 0 && strcmp(ents[i]->d_name, "..") != 0) {
-            int w = snprintf(out + len, outlen - len, "%s%s", len > 0 ? "," : "",
-                             ents[i]->d_name);
+            int w = snprintf(out + len, outlen - len, "%s%s", len > 0 ? "," : "", ents[i]->d_name);
             ck_assert(w > 0 && (size_t)w < outlen - len);
             len += (size_t)w;
         }
