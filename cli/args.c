@@ -10,8 +10,8 @@
 
 const cli_opt cli_global_opts[] = {
     {"url", CLI_OPT_VALUE, "URL", 0, "server URL (default $RINGFENCE_URL or " CLI_DEFAULT_URL ")"},
-    {"token", CLI_OPT_VALUE, "TOKEN",
-     0, "API token (default $RINGFENCE_TOKEN, then $RINGFENCE_ADMIN_TOKEN)"},
+    {"token", CLI_OPT_VALUE, "TOKEN", 0,
+     "API token (default $RINGFENCE_TOKEN, then $RINGFENCE_ADMIN_TOKEN)"},
     {"json", CLI_OPT_FLAG, NULL, 0, "print the server's JSON answer instead of a table"},
     {"help", CLI_OPT_FLAG, NULL, 0, "show help for the command"},
     {NULL, CLI_OPT_FLAG, NULL, 0, NULL},
@@ -46,8 +46,7 @@ static int is_option(const char *s)
 
 /* Records a parsed option. Global ones go to their own fields; a value
  * option given twice is refused, as it is almost always a mistake. */
-static rf_err store_opt(cli_args *a, const cli_opt *o, int global, const char *val,
-                        rf_error *err)
+static rf_err store_opt(cli_args *a, const cli_opt *o, int global, const char *val, rf_error *err)
 {
     if (global) {
         const char **slot = strcmp(o->name, "url") == 0 ? &a->url : &a->token;
@@ -93,8 +92,8 @@ static rf_err parse_option(int argc, char *const argv[], int *i, const cli_opt *
         return RF_OK;
     }
     if (arg[1] != '-' || arg[2] == '\0') {
-        return rf_error_set(err, RF_ERR_INVALID, "unknown flag '%s'%s%s", arg,
-                            where ? " for " : "", where ? where : "");
+        return rf_error_set(err, RF_ERR_INVALID, "unknown flag '%s'%s%s%s", arg,
+                            where ? " for '" : "", where ? where : "", where ? "'" : "");
     }
     const char *name = arg + 2;
     const char *eq = strchr(name, '=');
@@ -106,8 +105,8 @@ static rf_err parse_option(int argc, char *const argv[], int *i, const cli_opt *
         global = 1;
     }
     if (o == NULL) {
-        return rf_error_set(err, RF_ERR_INVALID, "unknown flag '--%.*s'%s%s", (int)namelen,
-                            name, where ? " for " : "", where ? where : "");
+        return rf_error_set(err, RF_ERR_INVALID, "unknown flag '--%.*s'%s%s%s", (int)namelen, name,
+                            where ? " for '" : "", where ? where : "", where ? "'" : "");
     }
     const char *val = NULL;
     if (o->kind == CLI_OPT_FLAG) {
@@ -121,6 +120,10 @@ static rf_err parse_option(int argc, char *const argv[], int *i, const cli_opt *
         val = argv[*i];
     } else {
         return rf_error_set(err, RF_ERR_INVALID, "flag --%s needs a value (%s)", o->name,
+                            o->metavar);
+    }
+    if (val != NULL && val[0] == '\0') {
+        return rf_error_set(err, RF_ERR_INVALID, "flag --%s needs a non-empty value (%s)", o->name,
                             o->metavar);
     }
     return store_opt(a, o, global, val, err);
@@ -173,8 +176,8 @@ static const cli_command *cmd_find(const cli_command *cmds, size_t n, const char
 }
 
 /* Parses what follows the command words. */
-static rf_err parse_rest(int argc, char *const argv[], int i, const cli_command *cmd,
-                         cli_args *a, rf_error *err)
+static rf_err parse_rest(int argc, char *const argv[], int i, const cli_command *cmd, cli_args *a,
+                         rf_error *err)
 {
     char where[64];
     cli_command_name(cmd, where, sizeof where);
@@ -213,8 +216,8 @@ static rf_err check_args(const cli_command *cmd, const cli_args *a, rf_error *er
     }
     for (size_t k = 0; cmd->opts != NULL && cmd->opts[k].name != NULL; k++) {
         if (cmd->opts[k].required && !cli_opt_has(a, cmd->opts[k].name)) {
-            return rf_error_set(err, RF_ERR_INVALID, "'%s' needs --%s %s", where,
-                                cmd->opts[k].name, cmd->opts[k].metavar);
+            return rf_error_set(err, RF_ERR_INVALID, "'%s' needs --%s %s", where, cmd->opts[k].name,
+                                cmd->opts[k].metavar);
         }
     }
     return RF_OK;
@@ -255,6 +258,7 @@ rf_err cli_parse(int argc, char *const argv[], const cli_command *cmds, size_t n
         }
         cmd = cmd_find(cmds, ncmds, group, sub);
         if (cmd == NULL) {
+            out->group = group;
             return rf_error_set(err, RF_ERR_INVALID, "unknown command '%s %s'", group, sub);
         }
     }

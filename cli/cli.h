@@ -16,22 +16,22 @@
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 #define CLI_DEFAULT_URL "http://127.0.0.1:8080"
-#define CLI_MAX_ARGS 64                      /* positionals, and options, per command line */
-#define CLI_MAX_RESPONSE ((size_t)16 << 20)  /* bytes of an answer body we accept */
-#define CLI_MAX_UPLOAD ((uint64_t)1 << 30)   /* largest bundle file we will send */
-#define CLI_MAX_OUTPUT ((size_t)256 << 20)   /* cap on rendered text */
+#define CLI_MAX_ARGS 64                     /* positionals, and options, per command line */
+#define CLI_MAX_RESPONSE ((size_t)16 << 20) /* bytes of an answer body we accept */
+#define CLI_MAX_UPLOAD ((uint64_t)1 << 30)  /* largest bundle file we will send */
+#define CLI_MAX_OUTPUT ((size_t)256 << 20)  /* cap on rendered text */
 #define CLI_MAX_LABELS 32
 
 /* ---- options and parsed arguments ------------------------------------- */
 
 typedef enum cli_opt_kind {
-    CLI_OPT_FLAG,   /* --json */
-    CLI_OPT_VALUE,  /* --channel C, given at most once */
-    CLI_OPT_REPEAT  /* --label k=v, any number of times */
+    CLI_OPT_FLAG,  /* --json */
+    CLI_OPT_VALUE, /* --channel C, given at most once */
+    CLI_OPT_REPEAT /* --label k=v, any number of times */
 } cli_opt_kind;
 
 typedef struct cli_opt {
-    const char *name;    /* without the leading "--"; NULL ends a table */
+    const char *name; /* without the leading "--"; NULL ends a table */
     cli_opt_kind kind;
     const char *metavar; /* "C", "k=v"; NULL for flags */
     int required;
@@ -56,10 +56,15 @@ typedef struct cli_request {
     rf_buf path;        /* "/v1/…?…", already escaped */
     json_t *body;       /* owned (new reference) or NULL for no body */
     const char *upload; /* bundle push: the file to send, borrowed from argv */
+    char if_match[32];  /* the object version a change is based on; "" for none */
 } cli_request;
 
 void cli_request_init(cli_request *r);
 void cli_request_cleanup(cli_request *r); /* NULL-safe */
+/* The body as sent: compact JSON, keys sorted, reals with 15 significant
+ * digits (so 0.3 stays "0.3"). Returns a malloc'd string, NULL if no body
+ * or out of memory. */
+char *cli_request_body(const cli_request *r);
 /* Sets the method (a static string) and a printf-formed path. */
 rf_err cli_request_set(cli_request *r, const char *method, rf_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -74,8 +79,8 @@ struct cli_command;
 
 /* Turns arguments into a request; RF_ERR_INVALID with a message naming the
  * flag on bad input (a usage error). No I/O. */
-typedef rf_err (*cli_build_fn)(const struct cli_command *cmd, const cli_args *a,
-                               cli_request *req, rf_error *err);
+typedef rf_err (*cli_build_fn)(const struct cli_command *cmd, const cli_args *a, cli_request *req,
+                               rf_error *err);
 /* Appends the human form of answer (borrowed; NULL for an empty body) to out. */
 typedef rf_err (*cli_render_fn)(const json_t *answer, const cli_view *v, rf_buf *out,
                                 rf_error *err);
@@ -88,9 +93,9 @@ typedef struct cli_command {
     const char *name;     /* "create"; NULL for one-word commands */
     const char *synopsis; /* positionals: "NAME", "ID", "FILE" or "" */
     size_t min_pos, max_pos;
-    const cli_opt *opts;  /* ended by a {NULL} entry; NULL for none */
-    const char *summary;  /* one line */
-    const char *details;  /* a few sentences for --help, or NULL */
+    const cli_opt *opts; /* ended by a {NULL} entry; NULL for none */
+    const char *summary; /* one line */
+    const char *details; /* a few sentences for --help, or NULL */
     const char *example;
     cli_build_fn build;
     cli_render_fn render;
@@ -123,8 +128,8 @@ void cli_command_name(const cli_command *cmd, char *out, size_t outlen);
 const char *cli_opt_get(const cli_args *a, const char *name); /* last value or NULL */
 int cli_opt_has(const cli_args *a, const char *name);
 /* Integer option within [min, max]; *present = 0 and RF_OK when absent. */
-rf_err cli_opt_ll(const cli_args *a, const char *name, long long min, long long max,
-                  long long *out, int *present, rf_error *err);
+rf_err cli_opt_ll(const cli_args *a, const char *name, long long min, long long max, long long *out,
+                  int *present, rf_error *err);
 /* A positive integer id given as positional `what` ("ID"). */
 rf_err cli_parse_id(const char *what, const char *s, long long *out, rf_error *err);
 /* A failure rate "0.25" or "25%" in (0, 1]. */
@@ -134,9 +139,9 @@ rf_err cli_parse_rate(const char *flag, const char *s, double *out, rf_error *er
 rf_err cli_parse_label(const char *s, json_t *labels, rf_error *err);
 /* "LO-HI" with 0 <= LO <= HI <= 9999. */
 rf_err cli_parse_buckets(const char *s, int *lo, int *hi, rf_error *err);
-/* A JSON string for a flag's text; fails (naming the flag) on invalid UTF-8.
- * Returns a new reference in *out. */
-rf_err cli_json_text(const char *flag, const char *s, json_t **out, rf_error *err);
+/* A JSON string for text given as `what` ("--reason", "NAME"); fails naming
+ * it on invalid UTF-8. Returns a new reference in *out. */
+rf_err cli_json_text(const char *what, const char *s, json_t **out, rf_error *err);
 
 /* Where to connect and with what: flags win, then RINGFENCE_URL, then the
  * default; the token comes from --token, RINGFENCE_TOKEN, then
@@ -146,8 +151,7 @@ typedef struct cli_conf_in {
     const char *flag_url, *flag_token;
     const char *env_url, *env_token, *env_admin_token;
 } cli_conf_in;
-rf_err cli_resolve_conf(const cli_conf_in *in, const char **url, const char **token,
-                        rf_error *err);
+rf_err cli_resolve_conf(const cli_conf_in *in, const char **url, const char **token, rf_error *err);
 
 /* ---- url.c: URLs ------------------------------------------------------ */
 
@@ -207,8 +211,7 @@ void cli_size_text(long long bytes, char *out, size_t outlen);
 long long cli_jint(const json_t *o, const char *key, long long def);
 const char *cli_jstr(const json_t *o, const char *key); /* string member or NULL */
 /* The array member key of answer, or RF_ERR_INVALID naming it. */
-rf_err cli_answer_array(const json_t *answer, const char *key, const json_t **out,
-                        rf_error *err);
+rf_err cli_answer_array(const json_t *answer, const char *key, const json_t **out, rf_error *err);
 /* Answer key/value rows: the members named in keys (NULL-terminated) as an
  * aligned two-column table. */
 rf_err cli_render_fields(const json_t *obj, const char *const *keys, rf_buf *out);

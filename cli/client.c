@@ -116,8 +116,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Copies the value of header `name` in line (not NUL-terminated) to out. */
-static void header_value(const char *line, size_t len, const char *name, char *out,
-                         size_t outlen)
+static void header_value(const char *line, size_t len, const char *name, char *out, size_t outlen)
 {
     size_t nlen = strlen(name);
     if (len <= nlen || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':') {
@@ -164,6 +163,14 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *userdata)
     return (size_t)n;
 }
 
+static void free_headers(struct curl_slist *h)
+{
+    if (h != NULL && h->data != NULL) {
+        explicit_bzero(h->data, strlen(h->data)); /* the Authorization line */
+    }
+    curl_slist_free_all(h);
+}
+
 /* Headers for one request; the first node holds the token. */
 static struct curl_slist *build_headers(const cli_client *c, const cli_http_req *req)
 {
@@ -183,6 +190,8 @@ static struct curl_slist *build_headers(const cli_client *c, const cli_http_req 
     } else if (req->body != NULL) {
         extra[1] = "Content-Type: application/json";
         extra[2] = "Expect:"; /* small JSON bodies go at once */
+    } else {
+        extra[1] = "Content-Type:"; /* no body: no (form) content type either */
     }
     for (size_t i = 0; i < 4 && h != NULL; i++) {
         if (extra[i] != NULL && curl_slist_append(h, extra[i]) == NULL) {
@@ -198,17 +207,8 @@ static struct curl_slist *build_headers(const cli_client *c, const cli_http_req 
     }
     return h;
 fail:
-    explicit_bzero(h->data, strlen(h->data));
-    curl_slist_free_all(h);
+    free_headers(h);
     return NULL;
-}
-
-static void free_headers(struct curl_slist *h)
-{
-    if (h != NULL && h->data != NULL) {
-        explicit_bzero(h->data, strlen(h->data)); /* the Authorization line */
-    }
-    curl_slist_free_all(h);
 }
 
 /* Options for one request on a freshly reset handle. */
@@ -286,8 +286,7 @@ static rf_err transfer_error(const cli_client *c, CURLcode cc, const xfer *x, rf
     }
 }
 
-rf_err cli_client_send(cli_client *c, const cli_http_req *req, cli_response *resp,
-                       rf_error *err)
+rf_err cli_client_send(cli_client *c, const cli_http_req *req, cli_response *resp, rf_error *err)
 {
     rf_err rc = RF_OK;
     xfer x = {resp, req->upload, 0, 0};

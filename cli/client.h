@@ -15,8 +15,8 @@
 typedef struct cli_client cli_client;
 
 typedef struct cli_response {
-    long status;   /* HTTP status, 0 if none arrived */
-    rf_buf body;   /* capped at CLI_MAX_RESPONSE */
+    long status;    /* HTTP status, 0 if none arrived */
+    rf_buf body;    /* capped at CLI_MAX_RESPONSE */
     char etag[130]; /* the ETag header without quotes, "" if none (for If-Match) */
     char retry_after[16];
 } cli_response;
@@ -33,12 +33,12 @@ typedef struct cli_upload {
 } cli_upload;
 
 typedef struct cli_http_req {
-    const char *method;     /* "GET", "POST", "PUT", "DELETE" */
-    const char *path;       /* "/v1/…", appended to the base URL */
-    const char *body;       /* JSON body (borrowed) or NULL */
+    const char *method; /* "GET", "POST", "PUT", "DELETE" */
+    const char *path;   /* "/v1/…", appended to the base URL */
+    const char *body;   /* JSON body (borrowed) or NULL */
     size_t body_len;
-    cli_upload *upload;     /* instead of body: stream this file (octet-stream) */
-    const char *if_match;   /* If-Match value or NULL */
+    cli_upload *upload;   /* instead of body: stream this file (octet-stream) */
+    const char *if_match; /* If-Match value or NULL */
 } cli_http_req;
 
 /* base_url must already be checked by cli_base_url. The token is copied. */
@@ -52,7 +52,6 @@ void cli_client_set_timeout(cli_client *c, long timeout_ms);
  * status (resp->status); RF_ERR_IO when the server could not be reached or
  * the transfer failed, RF_ERR_TOO_LARGE when the answer exceeded the cap;
  * err then says so, naming the server without any credentials. */
-rf_err cli_client_send(cli_client *c, const cli_http_req *req, cli_response *resp,
-                       rf_error *err);
+rf_err cli_client_send(cli_client *c, const cli_http_req *req, cli_response *resp, rf_error *err);
 
 #endif

@@ -14,10 +14,8 @@ rf_err cmd_bundle_list_build(const cli_command *cmd, const cli_args *a, cli_requ
                              rf_error *err);
 rf_err cmd_bundle_show_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                              rf_error *err);
-rf_err cmd_bundle_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err);
-rf_err cmd_bundle_show_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err);
+rf_err cmd_bundle_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
+rf_err cmd_bundle_show_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
 
 /* cmd_ring.c */
 rf_err cmd_ring_list_build(const cli_command *cmd, const cli_args *a, cli_request *req,
@@ -28,12 +26,9 @@ rf_err cmd_ring_show_build(const cli_command *cmd, const cli_args *a, cli_reques
                            rf_error *err);
 rf_err cmd_ring_delete_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                              rf_error *err);
-rf_err cmd_ring_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                            rf_error *err);
-rf_err cmd_ring_show_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                            rf_error *err);
-rf_err cmd_ring_delete_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err);
+rf_err cmd_ring_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
+rf_err cmd_ring_show_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
+rf_err cmd_ring_delete_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
 
 /* cmd_rollout.c */
 rf_err cmd_rollout_create_build(const cli_command *cmd, const cli_args *a, cli_request *req,
@@ -45,16 +40,14 @@ rf_err cmd_rollout_status_build(const cli_command *cmd, const cli_args *a, cli_r
 /* start, promote, pause, resume, halt, revert: the action is cmd->name. */
 rf_err cmd_rollout_action_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                                 rf_error *err);
-rf_err cmd_rollout_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                               rf_error *err);
+rf_err cmd_rollout_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
 rf_err cmd_rollout_status_render(const json_t *answer, const cli_view *v, rf_buf *out,
                                  rf_error *err);
 
 /* cmd_misc.c */
 rf_err cmd_devices_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                          rf_error *err);
-rf_err cmd_events_build(const cli_command *cmd, const cli_args *a, cli_request *req,
-                        rf_error *err);
+rf_err cmd_events_build(const cli_command *cmd, const cli_args *a, cli_request *req, rf_error *err);
 rf_err cmd_devices_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
 rf_err cmd_events_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err);
 /* Prints the version; the one command that needs no server. */

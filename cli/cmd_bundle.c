@@ -3,9 +3,8 @@
  * streams it. Query values are always escaped through cli_query_add. */
 #include "cmd.h"
 
-static const char *const bundle_fields[] = {"id",     "channel", "name",    "version",
-                                            "sha256", "length",  "created", "created_by",
-                                            NULL};
+static const char *const bundle_fields[] = {"id",     "channel", "name",       "version", "sha256",
+                                            "length", "created", "created_by", NULL};
 
 rf_err cmd_bundle_push_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                              rf_error *err)
@@ -69,7 +68,7 @@ static rf_err bundle_row(cli_table *t, const json_t *b)
     }
     if (rc == RF_OK) {
         rc = json_is_integer(json_object_get(b, "length")) ? cli_table_add(t, size)
-                                                            : cli_table_add(t, NULL);
+                                                           : cli_table_add(t, NULL);
     }
     if (rc == RF_OK) {
         rc = sha ? cli_table_addf(t, "%.12s", sha) : cli_table_add(t, NULL);
@@ -83,8 +82,7 @@ static rf_err bundle_row(cli_table *t, const json_t *b)
     return rc;
 }
 
-rf_err cmd_bundle_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err)
+rf_err cmd_bundle_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
     static const char *const head[] = {"ID",   "CHANNEL", "NAME",    "VERSION",
@@ -107,8 +105,7 @@ rf_err cmd_bundle_list_render(const json_t *answer, const cli_view *v, rf_buf *o
     return rc;
 }
 
-rf_err cmd_bundle_show_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err)
+rf_err cmd_bundle_show_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
     (void)err;

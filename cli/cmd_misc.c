@@ -11,16 +11,14 @@
 
 #define CLI_SHORT_ID 8 /* hex digits of a device id shown in tables */
 
-rf_err cmd_devices_build(const cli_command *cmd, const cli_args *a, cli_request *req,
-                         rf_error *err)
+rf_err cmd_devices_build(const cli_command *cmd, const cli_args *a, cli_request *req, rf_error *err)
 {
     (void)cmd;
     (void)a;
     return cli_request_set(req, "GET", err, "/v1/devices");
 }
 
-rf_err cmd_events_build(const cli_command *cmd, const cli_args *a, cli_request *req,
-                        rf_error *err)
+rf_err cmd_events_build(const cli_command *cmd, const cli_args *a, cli_request *req, rf_error *err)
 {
     (void)cmd;
     long long rollout = 0, after = 0, limit = 0;
@@ -126,8 +124,7 @@ static rf_err device_row(cli_table *t, const json_t *d, int64_t now_s)
 
 rf_err cmd_devices_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
-    static const char *const head[] = {"ID",     "HOSTNAME", "RING",
-                                       "LABELS", "BUNDLES",  "LAST SEEN"};
+    static const char *const head[] = {"ID", "HOSTNAME", "RING", "LABELS", "BUNDLES", "LAST SEEN"};
     const json_t *list = NULL;
     cli_table t;
     rf_err rc = cli_table_init(&t, 6, head);
@@ -163,8 +160,7 @@ static rf_err event_row(cli_table *t, const json_t *e)
 rf_err cmd_events_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
-    static const char *const head[] = {"ID",      "AT",     "KIND",   "ACTOR",
-                                       "ROLLOUT", "DEVICE", "DETAILS"};
+    static const char *const head[] = {"ID", "AT", "KIND", "ACTOR", "ROLLOUT", "DEVICE", "DETAILS"};
     const json_t *list = NULL;
     cli_table t;
     rf_err rc = cli_table_init(&t, 7, head);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char *const ring_fields[] = {"id",      "name",    "order", "labels",
+static const char *const ring_fields[] = {"id",      "name",    "order",   "labels",
                                           "buckets", "devices", "version", NULL};
 
 rf_err cmd_ring_list_build(const cli_command *cmd, const cli_args *a, cli_request *req,
@@ -23,7 +23,7 @@ static rf_err ring_body(const cli_args *a, json_t *body, rf_error *err)
     long long order = 0;
     int has_order = 0;
     json_t *name = NULL;
-    rf_err rc = cli_json_text("", a->pos[0], &name, err);
+    rf_err rc = cli_json_text("NAME", a->pos[0], &name, err);
     if (rc == RF_OK) {
         rc = json_object_set_new(body, "name", name) == 0 ? RF_OK : RF_ERR_NOMEM;
     }
@@ -123,8 +123,7 @@ static rf_err ring_row(cli_table *t, const json_t *r)
     return rc;
 }
 
-rf_err cmd_ring_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                            rf_error *err)
+rf_err cmd_ring_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
     static const char *const head[] = {"ID", "ORDER", "NAME", "LABELS", "BUCKETS", "DEVICES"};
@@ -147,16 +146,14 @@ rf_err cmd_ring_list_render(const json_t *answer, const cli_view *v, rf_buf *out
     return rc;
 }
 
-rf_err cmd_ring_show_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                            rf_error *err)
+rf_err cmd_ring_show_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
     (void)err;
     return cli_render_fields(answer, ring_fields, out);
 }
 
-rf_err cmd_ring_delete_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                              rf_error *err)
+rf_err cmd_ring_delete_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)answer;
     long long id = 0;

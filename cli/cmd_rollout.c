@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static const char *const rollout_states[] = {"draft",  "active",   "paused",   "halted",
+static const char *const rollout_states[] = {"draft",    "active",    "paused", "halted",
                                              "reverted", "completed", NULL};
 
 static rf_err nomem(rf_error *err)
@@ -38,7 +38,7 @@ static rf_err policy_from_flags(const cli_args *a, json_t **out, rf_error *err)
             rc = json_object_set_new(p, "on_halt", json_string(s)) ? nomem(err) : RF_OK;
         }
     }
-    if (rc == RF_OK && (rc = cli_opt_ll(a, "health-window", 1, 7 * 86400, &n, &has, err)) == 0 &&
+    if (rc == RF_OK && (rc = cli_opt_ll(a, "health-window", 1, 7LL * 86400, &n, &has, err)) == 0 &&
         has) {
         rc = json_object_set_new(p, "health_window_s", json_integer(n)) ? nomem(err) : RF_OK;
     }
@@ -119,7 +119,7 @@ rf_err cmd_rollout_action_build(const cli_command *cmd, const cli_args *a, cli_r
         rc = cli_request_set(req, "POST", err, "/v1/rollouts/%lld/%s", id, cmd->name);
     }
     const char *r = cli_opt_get(a, "reason");
-    if (rc == RF_OK && r != NULL && (rc = cli_json_text("reason", r, &reason, err)) == RF_OK) {
+    if (rc == RF_OK && r != NULL && (rc = cli_json_text("--reason", r, &reason, err)) == RF_OK) {
         req->body = json_pack("{so}", "reason", reason); /* steals reason */
         rc = req->body ? RF_OK : nomem(err);
     }
@@ -178,8 +178,7 @@ static rf_err rollout_row(cli_table *t, const json_t *r)
     return rc;
 }
 
-rf_err cmd_rollout_list_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                               rf_error *err)
+rf_err cmd_rollout_list_render(const json_t *answer, const cli_view *v, rf_buf *out, rf_error *err)
 {
     (void)v;
     static const char *const head[] = {"ID",    "BUNDLE",  "CHANNEL", "STATE",
@@ -239,8 +238,9 @@ static rf_err status_policy(const json_t *r, rf_buf *out)
     } else if (rc == RF_OK) {
         rc = rf_buf_append_str(out, "-");
     }
-    rc = rc ? rc : put(out, " of exposed devices fail (at least ",
-                       json_object_get(p, "min_failed_devices"));
+    rc = rc ? rc
+            : put(out, " of exposed devices fail (at least ",
+                  json_object_get(p, "min_failed_devices"));
     rc = rc ? rc : put(out, "), then ", json_object_get(p, "on_halt"));
     rc = rc ? rc : put(out, "; health window ", json_object_get(p, "health_window_s"));
     return rc ? rc : rf_buf_append_str(out, "s\n");

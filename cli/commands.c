@@ -14,6 +14,7 @@ void cli_request_init(cli_request *r)
     rf_buf_init(&r->path, 8192);
     r->body = NULL;
     r->upload = NULL;
+    r->if_match[0] = '\0';
 }
 
 void cli_request_cleanup(cli_request *r)
@@ -26,6 +27,14 @@ void cli_request_cleanup(cli_request *r)
     r->body = NULL;
     r->method = NULL;
     r->upload = NULL;
+}
+
+char *cli_request_body(const cli_request *r)
+{
+    if (r->body == NULL) {
+        return NULL;
+    }
+    return json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 }
 
 rf_err cli_request_set(cli_request *r, const char *method, rf_error *err, const char *fmt, ...)
@@ -61,8 +70,8 @@ static const cli_opt opts_ring_create[] = {
 };
 static const cli_opt opts_rollout_create[] = {
     {"bundle", CLI_OPT_VALUE, "ID", 1, "the bundle to roll out"},
-    {"max-failure-rate", CLI_OPT_VALUE, "F", 0, "halt when this share of exposed devices fails "
-                                                "(0.5 or 50%)"},
+    {"max-failure-rate", CLI_OPT_VALUE, "F", 0,
+     "halt when this share of exposed devices fails (0.5 or 50%)"},
     {"min-failed", CLI_OPT_VALUE, "N", 0, "... and at least N distinct devices failed"},
     {"on-halt", CLI_OPT_VALUE, "revert|pause", 0, "what a halt does to exposed devices"},
     {"health-window", CLI_OPT_VALUE, "S", 0, "seconds a device must stay up to count as healthy"},
@@ -70,8 +79,8 @@ static const cli_opt opts_rollout_create[] = {
 };
 static const cli_opt opts_rollout_list[] = {
     {"channel", CLI_OPT_VALUE, "C", 0, "only this channel"},
-    {"state", CLI_OPT_VALUE, "S", 0, "only this state: draft, active, paused, halted, reverted, "
-                                     "completed"},
+    {"state", CLI_OPT_VALUE, "S", 0,
+     "only this state: draft, active, paused, halted, reverted, completed"},
     {NULL, CLI_OPT_FLAG, NULL, 0, NULL},
 };
 static const cli_opt opts_reason[] = {
@@ -86,8 +95,10 @@ static const cli_opt opts_events[] = {
 };
 
 #define ACTION(verb, text, ex)                                                                     \
-    {"rollout", verb, "ID", 1, 1, opts_reason, text, NULL, ex, cmd_rollout_action_build,           \
-     cmd_rollout_status_render, NULL}
+    {                                                                                              \
+        "rollout", verb, "ID", 1, 1, opts_reason, text, NULL, ex, cmd_rollout_action_build,        \
+            cmd_rollout_status_render, NULL                                                        \
+    }
 
 const cli_command cli_commands[] = {
     {"bundle", "push", "FILE", 1, 1, opts_bundle_push, "Upload a bundle file; prints its id",
@@ -111,8 +122,8 @@ const cli_command cli_commands[] = {
     {"ring", "show", "ID", 1, 1, NULL, "Show one ring", NULL, "ringfence ring show 1",
      cmd_ring_show_build, cmd_ring_show_render, NULL},
     {"ring", "delete", "ID", 1, 1, NULL, "Delete a ring (admin)",
-     "Refused while an active, paused or halted rollout uses the ring.",
-     "ringfence ring delete 3", cmd_ring_delete_build, cmd_ring_delete_render, NULL},
+     "Refused while an active, paused or halted rollout uses the ring.", "ringfence ring delete 3",
+     cmd_ring_delete_build, cmd_ring_delete_render, NULL},
     {"rollout", "create", "", 0, 0, opts_rollout_create, "Create a draft rollout; prints its id",
      "The plan is the channel's default: every ring in order, promotion by hand. "
      "Policy flags override the server's defaults.",
@@ -122,8 +133,7 @@ const cli_command cli_commands[] = {
      "ringfence rollout list --channel content --state active", cmd_rollout_list_build,
      cmd_rollout_list_render, NULL},
     {"rollout", "status", "ID", 1, 1, NULL, "Show a rollout: state, stages, health, halt figures",
-     NULL, "ringfence rollout status 4", cmd_rollout_status_build, cmd_rollout_status_render,
-     NULL},
+     NULL, "ringfence rollout status 4", cmd_rollout_status_build, cmd_rollout_status_render, NULL},
     ACTION("start", "Start a draft rollout at its first stage", "ringfence rollout start 4"),
     ACTION("promote", "Promote to the next stage; on the last stage, complete",
            "ringfence rollout promote 4 --reason \"canary healthy for 30 minutes\""),

@@ -73,21 +73,22 @@ static rf_err commands_table(const cli_command *cmds, size_t n, const char *grou
     return rc;
 }
 
-static rf_err global_help(rf_buf *out)
+/* The global options; with the environment and exit status when full. */
+static rf_err global_help(rf_buf *out, int full)
 {
     rf_err rc = rf_buf_append_str(out, "\nGlobal options (before or after the command):\n");
     if (rc == RF_OK) {
         rc = options_table(cli_global_opts, out);
     }
-    if (rc == RF_OK) {
+    if (rc == RF_OK && full) {
         rc = rf_buf_append_str(
-            out, "\nEnvironment:\n"
-                 "  RINGFENCE_URL    server URL when --url is not given (default " CLI_DEFAULT_URL
-                 ")\n"
-                 "  RINGFENCE_TOKEN  API token when --token is not given; "
-                 "RINGFENCE_ADMIN_TOKEN is used when it is unset\n"
-                 "\nExit status: 0 done; 1 the server refused or could not be reached; "
-                 "2 usage error.\n");
+            out,
+            "\nEnvironment:\n"
+            "  RINGFENCE_URL    server URL when --url is not given (default " CLI_DEFAULT_URL ")\n"
+            "  RINGFENCE_TOKEN  API token when --token is not given; "
+            "RINGFENCE_ADMIN_TOKEN is used when it is unset\n"
+            "\nExit status: 0 done; 1 the server refused or could not be reached; "
+            "2 usage error.\n");
     }
     return rc;
 }
@@ -102,7 +103,7 @@ rf_err cli_help_top(const cli_command *cmds, size_t n, rf_buf *out)
         rc = commands_table(cmds, n, NULL, out);
     }
     if (rc == RF_OK) {
-        rc = global_help(out);
+        rc = global_help(out, 1);
     }
     if (rc == RF_OK) {
         rc = rf_buf_append_str(out, "\nRun 'ringfence COMMAND --help' for a command's options "
@@ -151,7 +152,7 @@ rf_err cli_help_command(const cli_command *cmd, rf_buf *out)
         }
     }
     if (rc == RF_OK) {
-        rc = global_help(out);
+        rc = global_help(out, 0);
     }
     if (rc == RF_OK) {
         rc = rf_buf_printf(out, "\nExample:\n  %s\n", cmd->example);

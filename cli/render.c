@@ -123,9 +123,9 @@ void cli_age_text(int64_t now_s, int64_t then_s, char *out, size_t outlen)
         (void)rf_snprintf(out, outlen, "just now");
     } else if (d < 120) {
         (void)rf_snprintf(out, outlen, "%llds ago", (long long)d);
-    } else if (d < 2 * 3600) {
+    } else if (d < 2LL * 3600) {
         (void)rf_snprintf(out, outlen, "%lldm ago", (long long)(d / 60));
-    } else if (d < 2 * 86400) {
+    } else if (d < 2LL * 86400) {
         (void)rf_snprintf(out, outlen, "%lldh ago", (long long)(d / 3600));
     } else {
         (void)rf_snprintf(out, outlen, "%lldd ago", (long long)(d / 86400));
@@ -148,8 +148,7 @@ void cli_size_text(long long bytes, char *out, size_t outlen)
     (void)rf_snprintf(out, outlen, "%.1f %s", v, unit[u]);
 }
 
-rf_err cli_answer_array(const json_t *answer, const char *key, const json_t **out,
-                        rf_error *err)
+rf_err cli_answer_array(const json_t *answer, const char *key, const json_t **out, rf_error *err)
 {
     *out = json_object_get(answer, key);
     if (!json_is_array(*out)) {

@@ -51,7 +51,7 @@ static int server_error(const cli_response *r)
     const char *text = cli_jstr(json_object_get(j, "error"), "message");
     if (text != NULL) {
         (void)cli_text_clean(&msg, text, 1024, 0);
-    } else if (r->body.len > 0) {
+    } else if (r->body.data != NULL && r->body.len > 0) {
         /* Not our server's JSON (a proxy, say): show the start of it. */
         size_t first_line = strcspn(r->body.data, "\r\n");
         (void)rf_buf_append_str(&msg, "the server answered: ");
@@ -102,8 +102,8 @@ static int upload_verify(const cli_upload *up, const json_t *answer, const char 
     long long len = cli_jint(answer, "length", -1);
     if (sha == NULL || strcmp(sha, hex) != 0 || len != (long long)up->size) {
         fprintf(stderr,
-                "ringfence: the server's bundle does not match %s (%llu bytes, sha256 %s)\n",
-                path, (unsigned long long)up->size, hex);
+                "ringfence: the server's bundle does not match %s (%llu bytes, sha256 %s)\n", path,
+                (unsigned long long)up->size, hex);
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
@@ -151,16 +151,17 @@ static int handle_answer(const cli_command *cmd, const cli_args *a, const cli_re
     return status;
 }
 
-/* Sends req and handles the answer; the client is already set up. */
-static int exchange(const cli_command *cmd, const cli_args *a, cli_client *client,
-                    const cli_request *req)
+int cli_exchange(const cli_command *cmd, const cli_args *a, cli_client *client,
+                 const cli_request *req)
 {
     rf_error err = {RF_OK, ""};
     cli_upload up = {-1, 0, NULL};
     cli_response resp;
     cli_response_init(&resp);
-    char *body = req->body ? json_dumps(req->body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-    cli_http_req hr = {req->method, req->path.data, body, body ? strlen(body) : 0, NULL, NULL};
+    char *body = cli_request_body(req);
+    cli_http_req hr = {req->method, req->path.data,
+                       body,        body ? strlen(body) : 0,
+                       NULL,        req->if_match[0] ? req->if_match : NULL};
     int status = req->body && !body ? fail("out of memory") : CLI_EXIT_OK;
     if (status == CLI_EXIT_OK && req->upload != NULL) {
         status = upload_open(req->upload, &up);
@@ -180,34 +181,42 @@ static int exchange(const cli_command *cmd, const cli_args *a, cli_client *clien
     return status;
 }
 
+int cli_connect(const cli_command *cmd, const cli_args *a, cli_client **client)
+{
+    rf_error err = {RF_OK, ""};
+    const char *url = NULL, *token = NULL;
+    cli_conf_in conf = {a->url, a->token, getenv("RINGFENCE_URL"), getenv("RINGFENCE_TOKEN"),
+                        getenv("RINGFENCE_ADMIN_TOKEN")};
+    rf_buf base;
+    rf_buf_init(&base, 4096);
+    int status = CLI_EXIT_OK;
+    *client = NULL;
+    if (cli_resolve_conf(&conf, &url, &token, &err) != RF_OK ||
+        cli_base_url(url, &base, &err) != RF_OK) {
+        status = cli_usage_error(cmd, err.message);
+    } else if (cli_client_new(base.data, token, client, &err) != RF_OK) {
+        status = fail(err.message);
+    }
+    rf_buf_cleanup(&base);
+    return status;
+}
+
 int cli_run(const cli_command *cmd, const cli_args *a)
 {
     if (cmd->run != NULL) {
         return cmd->run(cmd, a);
     }
     rf_error err = {RF_OK, ""};
-    const char *url = NULL, *token = NULL;
-    cli_conf_in conf = {a->url, a->token, getenv("RINGFENCE_URL"), getenv("RINGFENCE_TOKEN"),
-                        getenv("RINGFENCE_ADMIN_TOKEN")};
     cli_client *client = NULL;
     cli_request req;
     cli_request_init(&req);
-    rf_buf base;
-    rf_buf_init(&base, 4096);
-    int status = CLI_EXIT_OK;
-    if (cli_resolve_conf(&conf, &url, &token, &err) != RF_OK ||
-        cli_base_url(url, &base, &err) != RF_OK || cmd->build(cmd, a, &req, &err) != RF_OK) {
-        status = cli_usage_error(cmd, err.message);
-        goto out;
+    /* Bad flags are reported before the environment is even looked at. */
+    int status = cmd->build(cmd, a, &req, &err) == RF_OK ? cli_connect(cmd, a, &client)
+                                                         : cli_usage_error(cmd, err.message);
+    if (status == CLI_EXIT_OK) {
+        status = cli_exchange(cmd, a, client, &req);
     }
-    if (cli_client_new(base.data, token, &client, &err) != RF_OK) {
-        status = fail(err.message);
-        goto out;
-    }
-    status = exchange(cmd, a, client, &req);
-out:
     cli_client_free(client);
     cli_request_cleanup(&req);
-    rf_buf_cleanup(&base);
     return status;
 }

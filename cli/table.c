@@ -152,7 +152,7 @@ static rf_err render_row(const cli_table *t, size_t row, const size_t *width, rf
     for (size_t c = 0; c < t->ncols && rc == RF_OK; c++) {
         const char *cell = t->cells[row * t->ncols + c];
         size_t w = cli_text_width(cell);
-        int right = (t->right_aligned >> c) & 1u;
+        unsigned right = (t->right_aligned >> c) & 1u;
         if (c > 0) {
             rc = pad(out, 2);
         }

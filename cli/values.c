@@ -33,8 +33,8 @@ int cli_opt_has(const cli_args *a, const char *name)
     return 0;
 }
 
-rf_err cli_opt_ll(const cli_args *a, const char *name, long long min, long long max,
-                  long long *out, int *present, rf_error *err)
+rf_err cli_opt_ll(const cli_args *a, const char *name, long long min, long long max, long long *out,
+                  int *present, rf_error *err)
 {
     const char *s = cli_opt_get(a, name);
     *present = s != NULL;
@@ -66,7 +66,8 @@ rf_err cli_parse_rate(const char *flag, const char *s, double *out, rf_error *er
         v /= 100.0;
         end++;
     }
-    if (!ok || *end != '\0' || s[0] == ' ' || !(v > 0.0 && v <= 1.0)) {
+    int lead_ok = (s[0] >= '0' && s[0] <= '9') || s[0] == '.';
+    if (!ok || !lead_ok || *end != '\0' || !(v > 0.0 && v <= 1.0)) {
         return rf_error_set(err, RF_ERR_INVALID,
                             "--%s: '%s' is not a rate in (0, 1] such as 0.25 or 25%%", flag, s);
     }
@@ -127,8 +128,7 @@ rf_err cli_parse_label(const char *s, json_t *labels, rf_error *err)
     }
     json_t *v = json_string(eq + 1);
     if (v == NULL) {
-        return rf_error_set(err, RF_ERR_INVALID, "--label: value of '%s' is not valid UTF-8",
-                            key);
+        return rf_error_set(err, RF_ERR_INVALID, "--label: value of '%s' is not valid UTF-8", key);
     }
     if (json_object_set_new(labels, key, v) != 0) {
         return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
@@ -159,12 +159,11 @@ bad:
                         (RF_BUCKETS - 1));
 }
 
-rf_err cli_json_text(const char *flag, const char *s, json_t **out, rf_error *err)
+rf_err cli_json_text(const char *what, const char *s, json_t **out, rf_error *err)
 {
     *out = json_string(s);
     if (*out == NULL) {
-        return rf_error_set(err, RF_ERR_INVALID, "%s%s: not valid UTF-8", flag[0] ? "--" : "",
-                            flag[0] ? flag : "argument");
+        return rf_error_set(err, RF_ERR_INVALID, "%s: not valid UTF-8", what);
     }
     return RF_OK;
 }
@@ -183,8 +182,7 @@ static const char *first_set(const char *a, const char *b, const char *c)
     return NULL;
 }
 
-rf_err cli_resolve_conf(const cli_conf_in *in, const char **url, const char **token,
-                        rf_error *err)
+rf_err cli_resolve_conf(const cli_conf_in *in, const char **url, const char **token, rf_error *err)
 {
     *url = first_set(in->flag_url, in->env_url, CLI_DEFAULT_URL);
     *token = first_set(in->flag_token, in->env_token, in->env_admin_token);
