@@ -167,13 +167,28 @@ static bool answers(proto_act_kind asked, proto_ev_kind got)
     }
 }
 
+/* Another identity means another server-side counter: forget the old one. */
+static void set_device(proto *p, const char *id)
+{
+    if (strcmp(p->device_id, id) == 0)
+        return;
+    if (p->device_id[0]) {
+        p->have_counter = false;
+        p->counter = 0;
+        proto_notef(p, RF_LOG_WARN, "identity changed", NULL,
+                    "device %s replaces %s; assignment counter reset", id[0] ? id : "(none)",
+                    p->device_id);
+    }
+    snprintf(p->device_id, sizeof(p->device_id), "%s", id);
+    p->dirty = true;
+}
+
 static void on_start(proto *p, int64_t now, const proto_event *ev)
 {
     if (p->started)
         return;
     p->started = true;
-    if (ev->device_id && hex32_ok(ev->device_id))
-        memcpy(p->device_id, ev->device_id, PROTO_DEVICE_ID_LEN + 1);
+    set_device(p, hex32_ok(ev->device_id) ? ev->device_id : "");
     for (uint32_t i = 0; i < p->nch; i++) {
         proto_channel *c = &p->ch[i];
         /* A download or an unacknowledged "installing" does not survive a
@@ -211,8 +226,8 @@ static void on_boot(proto *p, int64_t now, const proto_event *ev)
                     "the agent stopped without a clean shutdown in this boot (%lld so far)",
                     (long long)p->agent_restarts);
     }
-    proto_notef(p, cls == PROTO_BOOT_NEW_UNCLEAN ? RF_LOG_WARN : RF_LOG_INFO, "boot observed",
-                NULL, "boot %s: %s", p->boot_id, proto_boot_class_name(cls));
+    proto_notef(p, cls == PROTO_BOOT_NEW_UNCLEAN ? RF_LOG_WARN : RF_LOG_INFO, "boot observed", NULL,
+                "boot %s: %s", p->boot_id, proto_boot_class_name(cls));
     proto_add_crashes(p, ev->new_crashes, "found at start");
     p->booted = true;
     proto_touch(p);
@@ -238,7 +253,7 @@ static void on_persisted(proto *p, int64_t now, const proto_event *ev)
 static void on_enrolled(proto *p, int64_t now, const proto_event *ev)
 {
     if (ev->result == PROTO_OK && hex32_ok(ev->device_id)) {
-        memcpy(p->device_id, ev->device_id, PROTO_DEVICE_ID_LEN + 1);
+        set_device(p, ev->device_id);
         p->enroll_backoff_ms = 0;
         p->hb_next_ms = now;
         proto_notef(p, RF_LOG_INFO, "enrolled", NULL, "device %s", p->device_id);
@@ -321,8 +336,8 @@ static void on_assignment(proto *p, int64_t now, const proto_event *ev)
             now + proto_backoff(&p->poll_backoff_ms,
                                 refused ? REFUSED_BACKOFF_MIN_MS : POLL_BACKOFF_MIN_MS,
                                 refused ? REFUSED_BACKOFF_MAX_MS : POLL_BACKOFF_MAX_MS);
-        proto_notef(p, RF_LOG_WARN, refused ? "assignment refused" : "assignment poll failed",
-                    NULL, "%s", ev->error ? ev->error : "unknown error");
+        proto_notef(p, RF_LOG_WARN, refused ? "assignment refused" : "assignment poll failed", NULL,
+                    "%s", ev->error ? ev->error : "unknown error");
         return;
     }
     if (assignment_refusal(p, now, a, why, sizeof(why))) {
@@ -536,14 +551,36 @@ static proto_stepr decide_once(proto *p, int64_t now, proto_action *act)
     return step_poll(p, now, act);
 }
 
+static void clamp(int64_t *t, int64_t latest)
+{
+    if (*t > latest)
+        *t = latest;
+}
+
+/* A wall clock that jumped back must not postpone heartbeats, retries or
+ * commits by the size of the jump: no wait is ever longer than its period. */
+static void clamp_clock(proto *p, int64_t now)
+{
+    clamp(&p->hb_next_ms, now + p->cfg.heartbeat_interval_ms);
+    clamp(&p->poll_retry_ms, now + p->poll_backoff_ms);
+    clamp(&p->enroll_retry_ms, now + p->enroll_backoff_ms);
+    clamp(&p->persist_retry_ms, now + p->persist_backoff_ms);
+    for (uint32_t i = 0; i < p->nch; i++) {
+        proto_channel *c = &p->ch[i];
+        clamp(&c->retry_at_ms, now + c->backoff_ms);
+        if (c->current.id && c->activated_ms > now) {
+            c->activated_ms = now;
+            p->dirty = true;
+        }
+    }
+}
+
 void proto_step(proto *p, int64_t now, const proto_event *ev, proto_action *act)
 {
     memset(act, 0, sizeof(*act));
     if (ev && ev->kind != PROTO_EV_NONE)
         handle(p, now, ev);
-    /* A clock that jumped back must not postpone the next heartbeat. */
-    if (p->hb_next_ms > now + p->cfg.heartbeat_interval_ms)
-        p->hb_next_ms = now + p->cfg.heartbeat_interval_ms;
+    clamp_clock(p, now);
     for (int guard = 0; guard < 64; guard++) {
         if (decide_once(p, now, act) == STEPR_ACTED) {
             p->awaiting = act->kind;
@@ -585,9 +622,9 @@ int64_t proto_reported_target(const proto_channel *c)
 
 const char *proto_act_name(proto_act_kind k)
 {
-    static const char *const names[] = {"none",     "observe_boot", "persist", "enroll",
-                                        "check_health", "heartbeat", "poll", "download",
-                                        "install",  "revert",       "sleep",   "done"};
+    static const char *const names[] = {"none",         "observe_boot", "persist", "enroll",
+                                        "check_health", "heartbeat",    "poll",    "download",
+                                        "install",      "revert",       "sleep",   "done"};
     return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 

@@ -68,8 +68,8 @@ typedef struct proto_want {
 } proto_want;
 
 typedef enum proto_failed_kind {
-    PROTO_FAILED_OWN = 0,  /* failed here (hook, interrupted install): never reinstalled */
-    PROTO_FAILED_REVERTED  /* reverted from: blocked until a newer assignment offers it */
+    PROTO_FAILED_OWN = 0, /* failed here (hook, interrupted install): never reinstalled */
+    PROTO_FAILED_REVERTED /* reverted from: blocked until a newer assignment offers it */
 } proto_failed_kind;
 
 typedef struct proto_failed {
@@ -95,8 +95,7 @@ typedef struct proto_channel {
     int64_t retry_bundle_id; /* bundle the back-off applies to */
     int64_t retry_at_ms;
     int64_t backoff_ms;
-    uint64_t await_gen;       /* report generation that carried "installing" */
-    int64_t refused_counter;  /* assignment counter whose refusal was already noted */
+    uint64_t await_gen; /* report generation that carried "installing" */
     uint32_t nfailed;
     proto_failed failed[PROTO_MAX_FAILED];
 } proto_channel;
@@ -200,8 +199,8 @@ typedef struct proto_config {
 /* Decision notes: every refusal and every state change is reported here, so a
  * driver can log it. level, what and detail are only valid during the call;
  * channel is NULL for device-wide notes. */
-typedef void (*proto_note_cb)(void *arg, rf_log_level level, const char *what,
-                              const char *channel, const char *detail);
+typedef void (*proto_note_cb)(void *arg, rf_log_level level, const char *what, const char *channel,
+                              const char *detail);
 
 typedef struct proto {
     proto_config cfg;

@@ -4,8 +4,11 @@ ringfence-agent processes and the real CLI, driven over real HTTP.
 Every test gets its own database and its own server on an ephemeral port, so
 tests can run in parallel. Nothing here fakes a part that users have for real.
 """
+import http.client
 import json
 import os
+import select
+import socket
 import shutil
 import signal
 import subprocess
@@ -79,6 +82,22 @@ class Response:
 
     def __repr__(self):
         return f"<{self.status} {self.raw[:300]!r}>"
+
+
+def expect_continue(conn, timeout):
+    """After headers with Expect: 100-continue, as curl sends them for large
+    bodies: True (and the interim answer consumed) when the server asks for the
+    body, False when it has already sent its final answer."""
+    ready, _, _ = select.select([conn.sock], [], [], timeout)
+    if not ready:
+        return True
+    head = conn.sock.recv(12, socket.MSG_PEEK)
+    if not head.startswith(b"HTTP/1.1 100"):
+        return False
+    buf = b""
+    while not buf.endswith(b"\r\n\r\n"):
+        buf += conn.sock.recv(1)
+    return True
 
 
 class Server:
@@ -157,12 +176,30 @@ class Server:
             if isinstance(data, str):
                 data = data.encode()
             hdrs.setdefault("Content-Type", "application/json")
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        # http.client by hand: a server may answer (413) and close before it has
+        # read the whole body; the answer must still be read, not lost to EPIPE.
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return Response(r.status, r.read(), dict(r.headers))
-        except urllib.error.HTTPError as e:
-            return Response(e.code, e.read(), dict(e.headers))
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            big = data is not None and len(data) > 65536
+            if data is not None:
+                conn.putheader("Content-Length", str(len(data)))
+            if big:
+                conn.putheader("Expect", "100-continue")
+            conn.endheaders()
+            if big and not expect_continue(conn, timeout):
+                data = None  # the server answered before asking for the body
+            if data:
+                try:
+                    conn.send(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+            r = conn.getresponse()
+            return Response(r.status, r.read(), dict(r.getheaders()))
+        finally:
+            conn.close()
 
     def sql(self, q, *args):
         return psql(self.db, q, *args)

@@ -10,7 +10,8 @@ def test(srv):
     fleet = rf.Fleet(srv, canary=2, broad=3).start()
 
     b1 = srv.push(b"sensor content v1\n" * 100, version="1")
-    rid = int(srv.cli("rollout", "create", "--bundle", str(b1), token="release").stdout.strip())
+    rid = int(srv.cli("rollout", "create", "--bundle", str(b1), "--health-window", "3",
+                      token="release").stdout.strip())
     ro = srv.cli_json("rollout", "status", str(rid), token="viewer")
     assert ro["state"] == "draft", ro
 
