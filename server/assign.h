@@ -16,7 +16,7 @@ typedef enum assign_action {
 /* The channel's latest started rollout (state other than draft). */
 typedef struct assign_rollout {
     rollout_state state;
-    int stage;   /* furthest started stage */
+    int stage; /* furthest started stage */
     int nstages;
     /* Position of each stage's ring in the ring order (index into the rings
      * sorted by order), -1 for a ring that no longer exists. */

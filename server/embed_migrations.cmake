@@ -1,7 +1,7 @@
 # Writes OUT: a C array of {version, name, sql} from DIR/NNNN_name.sql, in order.
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
-set(body "/* Generated from migrations/*.sql; do not edit. */\n#include \"migrations.h\"\n")
+set(body "/* Generated from the files in migrations/; do not edit. */\n#include \"migrations.h\"\n")
 set(entries "")
 foreach(f ${files})
   get_filename_component(base ${f} NAME_WE)

@@ -62,8 +62,9 @@ static rf_err int_field(const json_t *v, const char *path, const char *key, long
                         long long hi, int *out, rf_error *err)
 {
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return rf_error_set(err, RF_ERR_INVALID, "%s%s%s: must be an integer from %lld to %lld",
-                            path, *path ? "." : "", key, lo, hi);
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "field '%s%s%s': must be an integer from %lld to %lld", path,
+                            *path ? "." : "", key, lo, hi);
     *out = (int)json_integer_value(v);
     return RF_OK;
 }
@@ -76,8 +77,8 @@ static rf_err policy_field(const char *path, const char *key, const json_t *v, h
         double x = json_is_number(v) ? json_number_value(v) : -1.0;
         if (!json_is_number(v) || !isfinite(x) || x <= 0.0 || x > 1.0)
             return rf_error_set(err, RF_ERR_INVALID,
-                                "%s%s%s: must be a number greater than 0 and at most 1", path, dot,
-                                key);
+                                "field '%s%s%s': must be a number greater than 0 and at most 1",
+                                path, dot, key);
         p->max_failure_rate = x;
         return RF_OK;
     }
@@ -86,8 +87,7 @@ static rf_err policy_field(const char *path, const char *key, const json_t *v, h
     if (strcmp(key, "health_window_s") == 0)
         return int_field(v, path, key, 0, HEALTH_MAX_WINDOW_S, &p->health_window_s, err);
     if (strcmp(key, "silence_intervals") == 0)
-        return int_field(v, path, key, 1, HEALTH_MAX_SILENCE_INTERVALS, &p->silence_intervals,
-                         err);
+        return int_field(v, path, key, 1, HEALTH_MAX_SILENCE_INTERVALS, &p->silence_intervals, err);
     if (strcmp(key, "on_halt") == 0) {
         const char *s = json_string_value(v);
         if (s != NULL && strcmp(s, "revert") == 0)
@@ -95,11 +95,11 @@ static rf_err policy_field(const char *path, const char *key, const json_t *v, h
         else if (s != NULL && strcmp(s, "pause") == 0)
             p->on_halt = HEALTH_ON_HALT_PAUSE;
         else
-            return rf_error_set(err, RF_ERR_INVALID, "%s%s%s: must be \"revert\" or \"pause\"",
-                                path, dot, key);
+            return rf_error_set(err, RF_ERR_INVALID,
+                                "field '%s%s%s': must be \"revert\" or \"pause\"", path, dot, key);
         return RF_OK;
     }
-    return rf_error_set(err, RF_ERR_INVALID, "%s%s%.64s: unknown field", path, dot, key);
+    return rf_error_set(err, RF_ERR_INVALID, "field '%s%s%.64s': unknown field", path, dot, key);
 }
 
 rf_err health_policy_parse(const json_t *obj, const char *path, health_policy *p, rf_error *err)
@@ -109,7 +109,8 @@ rf_err health_policy_parse(const json_t *obj, const char *path, health_policy *p
     if (obj == NULL || json_is_null(obj))
         return RF_OK;
     if (!json_is_object(obj))
-        return rf_error_set(err, RF_ERR_INVALID, "%s: must be an object", *path ? path : "policy");
+        return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be an object",
+                            *path ? path : "policy");
     health_policy next = *p;
     const char *key;
     const json_t *v;

@@ -35,8 +35,8 @@ typedef enum health_failure {
 
 const char *health_dev_state_name(health_dev_state s);
 int health_dev_state_parse(const char *s, health_dev_state *out); /* 0 or -1 */
-const char *health_failure_name(health_failure f); /* "" for NONE, "crash", … */
-int health_failure_parse(const char *s, health_failure *out);    /* 0 or -1 */
+const char *health_failure_name(health_failure f);                /* "" for NONE, "crash", … */
+int health_failure_parse(const char *s, health_failure *out);     /* 0 or -1 */
 
 typedef enum health_on_halt { HEALTH_ON_HALT_REVERT = 0, HEALTH_ON_HALT_PAUSE } health_on_halt;
 
@@ -44,8 +44,8 @@ typedef struct health_policy {
     double max_failure_rate; /* (0, 1]: halt when failed/exposed reaches it … */
     int min_failed_devices;  /* … with at least this many distinct failed devices */
     health_on_halt on_halt;
-    int health_window_s;     /* how long an activated device must stay up to be healthy */
-    int silence_intervals;   /* heartbeat intervals of silence that count as failure */
+    int health_window_s;   /* how long an activated device must stay up to be healthy */
+    int silence_intervals; /* heartbeat intervals of silence that count as failure */
 } health_policy;
 
 #define HEALTH_MAX_WINDOW_S (7 * 86400)

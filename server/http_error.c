@@ -116,7 +116,7 @@ json_t *rf_req_json_object(const rf_req *req, rf_resp *resp)
         rf_resp_error(resp, RF_ERR_INVALID, "body: missing; expected a JSON object");
         return NULL;
     }
-    j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         snprintf(msg, sizeof(msg), "body: malformed JSON at line %d column %d: %s", je.line,
                  je.column, je.text);
@@ -146,8 +146,8 @@ int rf_require_role(const rf_req *req, rf_resp *resp, rf_role min)
     case RF_PRINCIPAL_USER:
         if (req->who.role >= min)
             return 1;
-        snprintf(msg, sizeof(msg), "this route needs role %s; token '%s' has %s",
-                 role_name(min), req->who.name, role_name(req->who.role));
+        snprintf(msg, sizeof(msg), "this route needs role %s; token '%s' has %s", role_name(min),
+                 req->who.name, role_name(req->who.role));
         rf_resp_error(resp, RF_ERR_FORBIDDEN, msg);
         return 0;
     case RF_PRINCIPAL_DEVICE:

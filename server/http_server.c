@@ -42,6 +42,7 @@ typedef struct http_request {
     int too_large;
     int path_err; /* rf_err from splitting the path */
     int authed;
+    int suspended; /* the last handler call asked to wait */
     int queued;
     int status;
     int64_t started_ms;
@@ -73,8 +74,8 @@ static http_request *request_new(http_server *h, struct MHD_Connection *c, const
     r->h = h;
     r->conn = c;
     r->started_ms = rf_monotonic_ms();
-    rf_buf_init(&r->body, is_bundle_upload(method, url) ? h->srv->cfg.max_bundle
-                                                        : h->srv->cfg.max_body);
+    rf_buf_init(&r->body,
+                is_bundle_upload(method, url) ? h->srv->cfg.max_bundle : h->srv->cfg.max_body);
     snprintf(r->method, sizeof(r->method), "%s", method);
     snprintf(r->log_path, sizeof(r->log_path), "%s", url);
     /* HEAD is answered as GET; libmicrohttpd leaves the body out. */
@@ -132,9 +133,8 @@ static enum MHD_Result send_resp(http_request *r)
 
     if (resp->status < 100 || resp->status > 599)
         rf_resp_error(resp, RF_ERR_INTERNAL, NULL);
-    mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
-                                         resp->body ? MHD_RESPMEM_MUST_FREE
-                                                    : MHD_RESPMEM_PERSISTENT);
+    mr = MHD_create_response_from_buffer(
+        resp->body_len, resp->body, resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!mr)
         return MHD_NO;
     resp->body = NULL; /* owned by mr now */
@@ -178,6 +178,11 @@ static enum MHD_Result run_handler(http_request *r)
 {
     rf_server *srv = r->h->srv;
 
+    if (r->suspended) {
+        /* Called again by libmicrohttpd after a resume: a wake-up or the deadline. */
+        r->suspended = 0;
+        r->req.resumed = 1;
+    }
     for (int i = 0; i < HTTP_MAX_RERUNS; i++) {
         uint64_t gen = http_waiters_generation(r->h->waiters);
         rf_http_result res;
@@ -187,9 +192,10 @@ static enum MHD_Result run_handler(http_request *r)
         res = rf_api_dispatch(srv, &r->req, &r->resp);
         if (res == RF_HTTP_DONE)
             return send_resp(r);
-        switch (http_waiters_suspend(r->h->waiters, &r->waiter, r->conn, r->req.wait_until_ms,
-                                     gen)) {
+        switch (
+            http_waiters_suspend(r->h->waiters, &r->waiter, r->conn, r->req.wait_until_ms, gen)) {
         case HTTP_WAIT_SUSPENDED:
+            r->suspended = 1;
             return MHD_YES;
         case HTTP_WAIT_CLOSING:
             return send_error(r, RF_ERR_UNAVAILABLE, "server is shutting down");
@@ -322,8 +328,7 @@ static rf_err resolve_listen(const char *listen, struct sockaddr_storage *ss, so
     int rc;
 
     if (!colon)
-        return rf_error_set(err, RF_ERR_INVALID, "listen address '%s': expected HOST:PORT",
-                            listen);
+        return rf_error_set(err, RF_ERR_INVALID, "listen address '%s': expected HOST:PORT", listen);
     hl = (size_t)(colon - listen);
     if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
         h0 = listen + 1;
@@ -370,13 +375,14 @@ rf_err http_server_start(rf_server *srv, http_server **out, int *port_out, rf_er
     h->waiters = srv->notify_impl;
     if (v6)
         flags |= MHD_USE_IPv6;
+    /* The logger goes first so that every later option's complaint reaches it. */
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 1),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 1), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return rf_error_set(err, RF_ERR_IO, "cannot listen on %s (in use, or not permitted)",

@@ -159,7 +159,7 @@ static int cmd_token_create(const config_cli *cli)
     int code = 1;
 
     if (validate_token_name("--name", cli->name, &e) != RF_OK) {
-        fprintf(stderr, "ringfenced: %s\n", e.message);
+        fprintf(stderr, "ringfenced: --name: must be 1-64 characters [A-Za-z0-9._@-]\n");
         return EXIT_CONFIG;
     }
     if (open_db(&cli->cfg, 1, &store, &db))

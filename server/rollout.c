@@ -18,12 +18,9 @@ static const char *const stage_names[STAGE_NSTATES] = {"pending", "active", "don
 /* allowed[from][action]: the table of docs/api.md. */
 static const unsigned char allowed[ROLLOUT_NSTATES][ROLLOUT_NACTIONS] = {
     /*               start promote pause resume halt revert */
-    [ROLLOUT_DRAFT] = {1, 0, 0, 0, 0, 0},
-    [ROLLOUT_ACTIVE] = {0, 1, 1, 0, 1, 1},
-    [ROLLOUT_PAUSED] = {0, 0, 0, 1, 1, 1},
-    [ROLLOUT_HALTED] = {0, 0, 0, 0, 0, 1},
-    [ROLLOUT_REVERTED] = {0, 0, 0, 0, 0, 0},
-    [ROLLOUT_COMPLETED] = {0, 0, 0, 0, 0, 0},
+    [ROLLOUT_DRAFT] = {1, 0, 0, 0, 0, 0},    [ROLLOUT_ACTIVE] = {0, 1, 1, 0, 1, 1},
+    [ROLLOUT_PAUSED] = {0, 0, 0, 1, 1, 1},   [ROLLOUT_HALTED] = {0, 0, 0, 0, 0, 1},
+    [ROLLOUT_REVERTED] = {0, 0, 0, 0, 0, 0}, [ROLLOUT_COMPLETED] = {0, 0, 0, 0, 0, 0},
 };
 
 const char *rollout_state_name(rollout_state s)
@@ -208,37 +205,41 @@ rf_err rollout_plan_validate(const long long *plan_ring_ids, int nplan, const ro
         return rf_error_set(err, RF_ERR_CONFLICT,
                             "no rings are defined: create rings before a rollout");
     if (nplan <= 0)
-        return rf_error_set(err, RF_ERR_INVALID, "stages: a plan needs at least one stage");
+        return rf_error_set(err, RF_ERR_INVALID, "field 'stages': a plan needs at least one stage");
     if (nplan > ROLLOUT_MAX_STAGES)
-        return rf_error_set(err, RF_ERR_INVALID, "stages: at most %d stages",
+        return rf_error_set(err, RF_ERR_INVALID, "field 'stages': at most %d stages",
                             ROLLOUT_MAX_STAGES);
     for (int i = 0; i < nplan; i++) {
         int at = ring_index(rings, nrings, plan_ring_ids[i]);
         if (at < 0)
-            return rf_error_set(err, RF_ERR_INVALID, "stages[%d].ring_id: no ring %lld", i,
+            return rf_error_set(err, RF_ERR_INVALID, "field 'stages[%d].ring_id': no ring %lld", i,
                                 plan_ring_ids[i]);
         for (int j = 0; j < i; j++)
             if (plan_ring_ids[j] == plan_ring_ids[i])
                 return rf_error_set(err, RF_ERR_INVALID,
-                                    "stages[%d].ring_id: ring '%s' is already stage %d", i,
+                                    "field 'stages[%d].ring_id': ring '%s' is already stage %d", i,
                                     rings[at].name, j);
         if (at == i)
             continue;
         if (i == 0)
-            return rf_error_set(err, RF_ERR_INVALID,
-                                "stages[0].ring_id: a plan must start with the lowest ring '%s' "
-                                "(order %d), not '%s' (order %d)",
-                                rings[0].name, rings[0].order, rings[at].name, rings[at].order);
+            return rf_error_set(
+                err, RF_ERR_INVALID,
+                "field 'stages[0].ring_id': a plan must start with the lowest ring '%s' "
+                "(order %d), not '%s' (order %d)",
+                rings[0].name, rings[0].order, rings[at].name, rings[at].order);
         /* Stages before i matched rings[0..i-1] and repeats are refused
          * above, so at > i here: the plan skips rings[i]. */
         return rf_error_set(err, RF_ERR_INVALID,
-                            "stages[%d].ring_id: ring '%s' (order %d) skips ring '%s' (order %d)",
+                            "field 'stages[%d].ring_id': ring '%s' (order %d) skips ring '%s' "
+                            "(order %d)",
                             i, rings[at].name, rings[at].order, rings[i].name, rings[i].order);
     }
     if (nplan < nrings)
-        return rf_error_set(err, RF_ERR_INVALID,
-                            "stages: the plan ends before ring '%s' (order %d); a plan must visit "
-                            "every ring",
-                            rings[nplan].name, rings[nplan].order);
+        return rf_error_set(
+            err, RF_ERR_INVALID,
+            "field 'stages': the plan ends before ring '%s' (order %d); a plan must "
+            "visit "
+            "every ring",
+            rings[nplan].name, rings[nplan].order);
     return RF_OK;
 }

@@ -42,7 +42,7 @@ typedef enum stage_state {
 typedef struct rollout_stage {
     long long ring_id;
     int bake_s;
-    int auto_promote;  /* 1: promote by itself once bake_s has passed */
+    int auto_promote; /* 1: promote by itself once bake_s has passed */
     stage_state state;
     int64_t started_s; /* seconds since the epoch; 0 while pending */
 } rollout_stage;

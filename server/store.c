@@ -19,8 +19,8 @@
 
 struct rf_db {
     PGconn *conn;
-    int broken;             /* reconnect before the next use */
-    int64_t failed_at_ms;   /* monotonic time of the last failed connect */
+    int broken;           /* reconnect before the next use */
+    int64_t failed_at_ms; /* monotonic time of the last failed connect */
 };
 
 struct rf_store {
@@ -28,14 +28,28 @@ struct rf_store {
     pthread_cond_t cv;
     int size;
     int nfree;
-    rf_db *dbs;      /* size entries */
-    rf_db **free;    /* stack of nfree available entries */
+    rf_db *dbs;   /* size entries */
+    rf_db **free; /* stack of nfree available entries */
     char *conninfo;
 };
 
 PGconn *store_conn(rf_db *db)
 {
     return db ? db->conn : NULL;
+}
+
+/* Server notices (warnings) go to the log, not to stderr as libpq would. */
+static void on_notice(void *arg, const char *message)
+{
+    char line[200];
+    size_t n = strcspn(message, "\n");
+
+    (void)arg;
+    if (n >= sizeof(line))
+        n = sizeof(line) - 1;
+    memcpy(line, message, n);
+    line[n] = '\0';
+    rf_log(RF_LOG_WARN, "database notice", "detail", line, NULL);
 }
 
 /* Connects (or reconnects) db; sets the per-session limits. */
@@ -63,7 +77,9 @@ static rf_err db_connect(rf_store *s, rf_db *db, rf_error *err)
         rc = rf_error_set(err, RF_ERR_UNAVAILABLE, "database unavailable: %s", msg);
         goto out;
     }
-    r = PQexec(db->conn, "SET statement_timeout = " STORE_STATEMENT_TIMEOUT_MS);
+    PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    r = PQexec(db->conn, "SET statement_timeout = " STORE_STATEMENT_TIMEOUT_MS
+                         "; SET client_min_messages = warning");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = rf_error_set(err, RF_ERR_UNAVAILABLE, "database unavailable: cannot set timeout");
         goto out;
@@ -203,8 +219,7 @@ void store_release(rf_store *s, rf_db *db)
     if (db->conn && !db->broken) {
         PGTransactionStatusType ts = PQtransactionStatus(db->conn);
         if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-            rf_log(RF_LOG_WARN, "connection returned with an open transaction; rolled back",
-                   NULL);
+            rf_log(RF_LOG_WARN, "connection returned with an open transaction; rolled back", NULL);
             PQclear(PQexec(db->conn, "ROLLBACK"));
         } else if (ts != PQTRANS_IDLE) {
             db->broken = 1;
@@ -229,13 +244,12 @@ static rf_err map_failure(rf_db *db, const char *stmt_name, const PGresult *r, r
     if (strcmp(state, "23505") == 0)
         return rf_error_set(err, RF_ERR_CONFLICT, "conflicts with an existing row (%s)",
                             constraint ? constraint : "unique");
-    if (strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0 ||
-        strcmp(state, "22P02") == 0 || strcmp(state, "23502") == 0 ||
-        strcmp(state, "22001") == 0 || strcmp(state, "22003") == 0)
+    if (strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0 || strcmp(state, "22P02") == 0 ||
+        strcmp(state, "23502") == 0 || strcmp(state, "22001") == 0 || strcmp(state, "22003") == 0)
         return rf_error_set(err, RF_ERR_INVALID, "rejected by the database (%s)",
                             constraint ? constraint : state);
-    if (strcmp(state, "57014") == 0 || strcmp(state, "40001") == 0 ||
-        strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0) {
+    if (strcmp(state, "57014") == 0 || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0) {
         /* Timeouts, serialization failures, deadlocks: retryable. */
         rf_log(RF_LOG_WARN, "database statement failed", "stmt", stmt_name, "sqlstate", state,
                NULL);

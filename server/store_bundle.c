@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUNDLE_COLS                                                                            \
+#define BUNDLE_COLS                                                                                \
     "id, channel, name, version, sha256, length, " STORE_ISO("created_at") ", created_by"
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -98,8 +98,7 @@ rf_err store_bundle_insert(rf_db *db, store_bundle *b, const void *content, size
     return rc;
 }
 
-rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_json,
-                                 rf_error *err)
+rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_json, rf_error *err)
 {
     char ids[24];
     const char *p[] = {ids, metadata_json};
@@ -113,8 +112,8 @@ rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_j
     return rc;
 }
 
-rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items,
-                         size_t *n, rf_error *err)
+rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items, size_t *n,
+                         rf_error *err)
 {
     char lim[16];
     const char *p[] = {channel, lim};
@@ -145,8 +144,8 @@ out:
     return rc;
 }
 
-rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len,
-                            char sha256[65], rf_error *err)
+rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len, char sha256[65],
+                            rf_error *err)
 {
     char ids[24];
     const char *p[] = {ids};
@@ -157,8 +156,9 @@ rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len,
     *data = NULL;
     *len = 0;
     rf_snprintf(ids, sizeof(ids), "%lld", id);
-    rc = store_exec_params(db, "bundle_content", "SELECT content, sha256 FROM bundles WHERE id = $1",
-                           1, p, NULL, NULL, 1, &r, err);
+    rc =
+        store_exec_params(db, "bundle_content", "SELECT content, sha256 FROM bundles WHERE id = $1",
+                          1, p, NULL, NULL, 1, &r, err);
     if (rc != RF_OK)
         goto out;
     if (PQntuples(r) != 1) {
@@ -200,8 +200,8 @@ rf_err store_bundle_metadata(rf_db *db, long long id, char **json_text, rf_error
 
     *json_text = NULL;
     rf_snprintf(ids, sizeof(ids), "%lld", id);
-    rc = store_exec(db, "bundle_metadata", "SELECT metadata::text FROM bundles WHERE id = $1", 1,
-                    p, &r, err);
+    rc = store_exec(db, "bundle_metadata", "SELECT metadata::text FROM bundles WHERE id = $1", 1, p,
+                    &r, err);
     if (rc != RF_OK)
         goto out;
     if (PQntuples(r) != 1) {

@@ -26,16 +26,15 @@ rf_err store_bundle_find(rf_db *db, const char *channel, const char *name, const
 rf_err store_bundle_insert(rf_db *db, store_bundle *b, const void *content, size_t len,
                            rf_error *err);
 /* Stores the signed envelope (JSON text) of bundle id. */
-rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_json,
-                                 rf_error *err);
+rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_json, rf_error *err);
 rf_err store_bundle_get(rf_db *db, long long id, store_bundle *out, rf_error *err);
 /* Newest first, at most limit; only channel's when channel is not NULL.
  * *items is malloc'd (free() it). */
-rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items,
-                         size_t *n, rf_error *err);
+rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items, size_t *n,
+                         rf_error *err);
 /* The bytes of bundle id: *data is malloc'd (free() it); sha256 filled. */
-rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len,
-                            char sha256[65], rf_error *err);
+rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len, char sha256[65],
+                            rf_error *err);
 /* The signed metadata of bundle id as JSON text (malloc'd). */
 rf_err store_bundle_metadata(rf_db *db, long long id, char **json_text, rf_error *err);
 

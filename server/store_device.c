@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEVICE_COLS                                                                            \
-    "id, hostname, labels::text, bucket, " STORE_ISO("enrolled_at") ", " STORE_ISO(           \
-        "last_seen_at") ", COALESCE(last_seen_at > now() - make_interval(secs => 3 * "         \
+#define DEVICE_COLS                                                                                \
+    "id, hostname, labels::text, bucket, " STORE_ISO("enrolled_at") ", " STORE_ISO(                \
+        "last_seen_at") ", COALESCE(last_seen_at > now() - make_interval(secs => 3 * "             \
                         "GREATEST(heartbeat_interval_s, 1)), false)"
 
-#define CHANNEL_COLS                                                                           \
+#define CHANNEL_COLS                                                                               \
     "device_id, channel, bundle_id, state, target_bundle_id, error, " STORE_ISO("updated_at")
 
 rf_err store_device_auth(rf_db *db, const char *hash_hex, char device_id[33], rf_error *err)
@@ -23,8 +23,8 @@ rf_err store_device_auth(rf_db *db, const char *hash_hex, char device_id[33], rf
     rf_err rc;
 
     device_id[0] = '\0';
-    rc = store_exec(db, "device_auth", "SELECT id FROM devices WHERE token_hash = decode($1, 'hex')",
-                    1, p, &r, err);
+    rc = store_exec(db, "device_auth",
+                    "SELECT id FROM devices WHERE token_hash = decode($1, 'hex')", 1, p, &r, err);
     if (rc != RF_OK)
         goto out;
     if (PQntuples(r) != 1) {
@@ -152,8 +152,8 @@ rf_err store_device_get(rf_db *db, const char *id, store_device *out, rf_error *
     rf_err rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store_exec(db, "device_get", "SELECT " DEVICE_COLS " FROM devices WHERE id = $1", 1, p,
-                    &r, err);
+    rc = store_exec(db, "device_get", "SELECT " DEVICE_COLS " FROM devices WHERE id = $1", 1, p, &r,
+                    err);
     if (rc != RF_OK)
         goto out;
     if (PQntuples(r) != 1) {

@@ -34,7 +34,7 @@ rf_err store_device_list_all(rf_db *db, size_t limit, int with_channels, store_d
                              rf_error *err);
 /* One device with its channels; RF_ERR_NOT_FOUND if none. */
 rf_err store_device_get(rf_db *db, const char *id, store_device *out, rf_error *err);
-void store_device_cleanup(store_device *d);        /* NULL-safe */
+void store_device_cleanup(store_device *d);           /* NULL-safe */
 void store_device_list_cleanup(store_device_list *l); /* NULL-safe */
 
 /* Per channel and running bundle, how many devices report it:

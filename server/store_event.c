@@ -41,14 +41,11 @@ static json_t *event_of(const PGresult *r, int i)
 
     if (!data)
         data = json_object();
-    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)store_get_ll(r, i, 0),
-                     "at", store_get(r, i, 1), "kind", store_get(r, i, 2), "actor",
-                     store_get(r, i, 3), "rollout_id",
-                     store_is_null(r, i, 4) ? json_null()
-                                            : json_integer(store_get_ll(r, i, 4)),
-                     "device_id",
-                     store_is_null(r, i, 5) ? json_null() : json_string(store_get(r, i, 5)),
-                     "data", data);
+    return json_pack(
+        "{s:I,s:s,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)store_get_ll(r, i, 0), "at",
+        store_get(r, i, 1), "kind", store_get(r, i, 2), "actor", store_get(r, i, 3), "rollout_id",
+        store_is_null(r, i, 4) ? json_null() : json_integer(store_get_ll(r, i, 4)), "device_id",
+        store_is_null(r, i, 5) ? json_null() : json_string(store_get(r, i, 5)), "data", data);
 }
 
 rf_err store_event_list(rf_db *db, long long after, int limit, long long rollout_id, json_t **out,
@@ -65,9 +62,10 @@ rf_err store_event_list(rf_db *db, long long after, int limit, long long rollout
     rf_snprintf(l, sizeof(l), "%d", limit);
     rf_snprintf(rid, sizeof(rid), "%lld", rollout_id);
     rc = store_exec(db, "event_list",
-                    "SELECT id, " STORE_ISO("at") ", kind, actor, rollout_id, device_id, data::text "
-                    "FROM events WHERE id > $1 AND ($3::bigint <= 0 OR rollout_id = $3) "
-                    "ORDER BY id LIMIT $2",
+                    "SELECT id, " STORE_ISO(
+                        "at") ", kind, actor, rollout_id, device_id, data::text "
+                              "FROM events WHERE id > $1 AND ($3::bigint <= 0 OR rollout_id = $3) "
+                              "ORDER BY id LIMIT $2",
                     3, p, &r, err);
     if (rc != RF_OK)
         goto out;

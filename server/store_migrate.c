@@ -35,8 +35,8 @@ static rf_err run_script(rf_db *db, const rf_migration *m, rf_error *err)
         if (PQstatus(store_conn(db)) != CONNECTION_OK)
             rc = rf_error_set(err, RF_ERR_UNAVAILABLE, "database unavailable");
         else
-            rc = rf_error_set(err, RF_ERR_INTERNAL, "migration %04d_%s failed: %.*s",
-                              m->version, m->name, (int)(n > 180 ? 180 : n), msg ? msg : "");
+            rc = rf_error_set(err, RF_ERR_INTERNAL, "migration %04d_%s failed: %.*s", m->version,
+                              m->name, (int)(n > 180 ? 180 : n), msg ? msg : "");
     }
     PQclear(r);
     return rc;

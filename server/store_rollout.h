@@ -38,7 +38,7 @@ typedef struct store_rollout {
     int64_t now_s; /* the database clock when the row was read */
 } store_rollout;
 
-void store_rollout_cleanup(store_rollout *r); /* NULL-safe; frees halt */
+void store_rollout_cleanup(store_rollout *r);             /* NULL-safe; frees halt */
 void store_rollout_free_list(store_rollout *rows, int n); /* cleans up and frees */
 
 /* A stage of a new rollout's plan. */
@@ -67,16 +67,20 @@ rf_err store_rollout_get(rf_db *db, long long id, int for_update, store_rollout 
 rf_err store_rollout_list(rf_db *db, const char *channel, const char *state, store_rollout **rows,
                           int *n, rf_error *err);
 
-/* Fills info[].counts and info[].devices of every row. */
-rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, rf_error *err);
+/* Fills info[].counts of every row, and info[].devices when with_devices
+ * (that one scans every device: the evaluator leaves it out). */
+rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with_devices,
+                                 rf_error *err);
 
 /* Applies action (rollout.c) to rollout id in one transaction: locks the row,
  * checks expect_version (>= 0; -1: any), refuses a transition the state does
  * not allow (RF_ERR_CONFLICT naming the state), checks `start`'s channel rule
  * and plan, stores the new state with version + 1, records the event with the
  * current stage's figures, and commits. On RF_OK *after holds the rollout as
- * stored (with figures) and *assignments_changed says whether devices'
- * assignments may have changed (the caller notifies after this returns). */
+ * stored (with figures). *assignments_changed says whether devices'
+ * assignments may have changed; it is set as soon as the transition is
+ * committed, even if re-reading the rollout then fails, and the caller
+ * notifies long-polls when it is set, whatever the return value. */
 rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, const char *actor,
                                 const char *reason, int expect_version, store_rollout *after,
                                 int *assignments_changed, rf_error *err);
@@ -129,6 +133,10 @@ rf_err store_rollout_write(rf_db *db, const store_rollout *before, const rollout
  * figures of the stage. New reference. */
 json_t *store_rollout_event_data(rollout_state from, rollout_state to, int stage,
                                  const health_counts *c, const char *reason);
+
+/* Checks r's stored plan against the rings as they are now (rings locked
+ * FOR SHARE in the current transaction): rollout_plan_validate's answer. */
+rf_err store_rollout_check_plan(rf_db *db, const store_rollout *r, rf_error *err);
 
 /* Figures of one stage of one rollout, read now. */
 rf_err store_rollout_stage_counts(rf_db *db, long long id, int stage, health_counts *out,

@@ -15,9 +15,10 @@ rf_err store_token_create(rf_db *db, const char *name, const char *role, const c
     PGresult *r = NULL;
     rf_err rc;
 
-    rc = store_exec(db, "token_create",
-                    "INSERT INTO tokens (name, role, token_hash) VALUES ($1, $2, decode($3, 'hex'))",
-                    3, p, &r, err);
+    rc =
+        store_exec(db, "token_create",
+                   "INSERT INTO tokens (name, role, token_hash) VALUES ($1, $2, decode($3, 'hex'))",
+                   3, p, &r, err);
     PQclear(r);
     if (rc == RF_ERR_CONFLICT)
         rc = rf_error_set(err, RF_ERR_CONFLICT, "a token named '%s' already exists", name);

@@ -77,8 +77,8 @@ rf_err validate_labels(const char *field, const json_t *labels, rf_error *err)
     json_t *v;
 
     if (!json_is_object(labels))
-        return rf_error_set(err, RF_ERR_INVALID,
-                            "field '%s': must be an object of string labels", field);
+        return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be an object of string labels",
+                            field);
     if (json_object_size(labels) > VALIDATE_MAX_LABELS)
         return rf_error_set(err, RF_ERR_INVALID, "field '%s': at most %d labels", field,
                             VALIDATE_MAX_LABELS);
@@ -109,8 +109,7 @@ rf_err validate_device_id(const char *field, const char *value, rf_error *err)
     }
     if (value && n == 32 && value[32] == '\0')
         return RF_OK;
-    return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be 32 lower-case hex digits",
-                        field);
+    return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be 32 lower-case hex digits", field);
 }
 
 rf_err validate_known_fields(const json_t *obj, const char *const *allowed, rf_error *err)
@@ -147,8 +146,8 @@ rf_err validate_int(const char *field, const json_t *v, long long min, long long
         return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be an integer", field);
     x = (long long)json_integer_value(v);
     if (x < min || x > max)
-        return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be between %lld and %lld",
-                            field, min, max);
+        return rf_error_set(err, RF_ERR_INVALID, "field '%s': must be between %lld and %lld", field,
+                            min, max);
     *out = x;
     return RF_OK;
 }

@@ -1,6 +1,13 @@
 # Unit tests for server/ (rf_server): one Check binary per module.
 # Each engineer appends their entries below the marker of their part.
 
+# --- core: HTTP seams, router, input rules, configuration ---
+rf_unit_test(check_http SOURCES unit/check_http.c LIBS rf_server)
+rf_unit_test(check_validate SOURCES unit/check_validate.c LIBS rf_server)
+rf_unit_test(check_config SOURCES unit/check_config.c LIBS rf_server)
+
+# rollout engineer: add below
+
 # --- rollout logic: state machine, health, assignment ---
 rf_unit_test(check_rollout SOURCES unit/check_rollout.c LIBS rf_server)
 rf_unit_test(check_health SOURCES unit/check_health.c LIBS rf_server)

@@ -63,15 +63,15 @@ START_TEST(exhaustive_against_rules)
                                 assign_rollout r = make((rollout_state)s, stage, ohr, prev);
                                 assign_device d = {pos, exposed, failed};
                                 assign_result got = assign_decide(&r, &d);
-                                assign_result want = oracle((rollout_state)s, stage, ohr, prev,
-                                                            pos, exposed, failed);
+                                assign_result want = oracle((rollout_state)s, stage, ohr, prev, pos,
+                                                            exposed, failed);
                                 ck_assert_msg(got.action == want.action &&
                                                   got.bundle_id == want.bundle_id,
                                               "%s stage %d ohr %d prev %lld pos %d exp %d "
                                               "fail %d: got %d/%lld want %d/%lld",
                                               rollout_state_name((rollout_state)s), stage, ohr,
-                                              prev, pos, exposed, failed, got.action,
-                                              got.bundle_id, want.action, want.bundle_id);
+                                              prev, pos, exposed, failed, got.action, got.bundle_id,
+                                              want.action, want.bundle_id);
                                 n++;
                             }
     ck_assert_int_eq(n, ROLLOUT_NSTATES * NST * 2 * 2 * (NST + 3) * 2 * 2);

@@ -163,8 +163,7 @@ START_TEST(failed_stays_failed)
     p.health_window_s = 0;
     health_exposure ex = {0};
     health_report r = rep(PREV, HEALTH_DEV_ROLLED_BACK, B);
-    ck_assert_uint_eq(health_observe(&p, B, &r, T0, &ex),
-                      HEALTH_CHG_EXPOSED | HEALTH_CHG_FAILED);
+    ck_assert_uint_eq(health_observe(&p, B, &r, T0, &ex), HEALTH_CHG_EXPOSED | HEALTH_CHG_FAILED);
     health_exposure before = ex;
     health_report later[] = {
         rep(B, HEALTH_DEV_COMMITTED, 0),
@@ -249,25 +248,23 @@ struct halt_case {
 };
 
 static const struct halt_case halt_cases[] = {
-    {0.5, 1, 0, 0, 0},   /* nothing exposed */
-    {0.5, 1, 0, 1, 0},   /* inconsistent figures never halt on zero exposed */
-    {0.5, 1, 2, 1, 1},   /* exactly at the rate */
-    {0.5, 1, 2, 0, 0},   /* no failure */
-    {0.5, 1, 3, 1, 0},   /* 0.33 below 0.5 */
-    {0.5, 1, 1, 1, 1},   /* 1/1 */
-    {0.5, 2, 2, 1, 0},   /* rate reached, min failed not */
-    {0.5, 2, 4, 2, 1},   /* both exactly */
-    {0.5, 2, 5, 2, 0},   /* min reached, rate not */
-    {0.3, 1, 10, 3, 1},  /* exactly 0.3 */
-    {0.3, 1, 10, 2, 0},  /* 0.2 */
-    {0.1, 1, 10, 1, 1},  /* exactly 0.1 */
-    {0.7, 1, 10, 7, 1},  /* exactly 0.7 */
-    {1.0, 1, 5, 4, 0},   /* rate 1 needs all failed */
-    {1.0, 1, 5, 5, 1},
-    {0.9, 3, 3, 1, 0},   /* the silent test's policy */
-    {0.01, 1, 100, 1, 1},
-    {0.01, 1, 101, 1, 0},
-    {1.0, 99, 2, 2, 0},  /* the tampered test's policy never halts on 2 devices */
+    {0.5, 1, 0, 0, 0},                       /* nothing exposed */
+    {0.5, 1, 0, 1, 0},                       /* inconsistent figures never halt on zero exposed */
+    {0.5, 1, 2, 1, 1},                       /* exactly at the rate */
+    {0.5, 1, 2, 0, 0},                       /* no failure */
+    {0.5, 1, 3, 1, 0},                       /* 0.33 below 0.5 */
+    {0.5, 1, 1, 1, 1},                       /* 1/1 */
+    {0.5, 2, 2, 1, 0},                       /* rate reached, min failed not */
+    {0.5, 2, 4, 2, 1},                       /* both exactly */
+    {0.5, 2, 5, 2, 0},                       /* min reached, rate not */
+    {0.3, 1, 10, 3, 1},                      /* exactly 0.3 */
+    {0.3, 1, 10, 2, 0},                      /* 0.2 */
+    {0.1, 1, 10, 1, 1},                      /* exactly 0.1 */
+    {0.7, 1, 10, 7, 1},                      /* exactly 0.7 */
+    {1.0, 1, 5, 4, 0},                       /* rate 1 needs all failed */
+    {1.0, 1, 5, 5, 1},    {0.9, 3, 3, 1, 0}, /* the silent test's policy */
+    {0.01, 1, 100, 1, 1}, {0.01, 1, 101, 1, 0},
+    {1.0, 99, 2, 2, 0}, /* the tampered test's policy never halts on 2 devices */
 };
 
 START_TEST(halt_decision)
@@ -333,9 +330,9 @@ static const struct policy_case policy_cases[] = {
     {"{\"health_window_s\": 604801}", RF_ERR_INVALID, "policy.health_window_s"},
     {"{\"silence_intervals\": 0}", RF_ERR_INVALID, "policy.silence_intervals"},
     {"{\"silence_intervals\": true}", RF_ERR_INVALID, "policy.silence_intervals"},
-    {"{\"bogus\": 1}", RF_ERR_INVALID, "policy.bogus: unknown field"},
+    {"{\"bogus\": 1}", RF_ERR_INVALID, "field 'policy.bogus': unknown field"},
     {"{\"max_failure_rate\": 0.2, \"bogus\": 1}", RF_ERR_INVALID, "bogus"},
-    {"[1]", RF_ERR_INVALID, "policy: must be an object"},
+    {"[1]", RF_ERR_INVALID, "field 'policy': must be an object"},
 };
 
 START_TEST(policy_parsing)

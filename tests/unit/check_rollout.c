@@ -235,10 +235,10 @@ struct auto_case {
 };
 
 static const struct auto_case auto_cases[] = {
-    {ROLLOUT_ACTIVE, 1, 60, 59, 1, 0},  {ROLLOUT_ACTIVE, 1, 60, 60, 1, 1},
-    {ROLLOUT_ACTIVE, 1, 60, 61, 1, 1},  {ROLLOUT_ACTIVE, 1, 0, 0, 1, 1},
-    {ROLLOUT_ACTIVE, 0, 60, 600, 1, 0}, {ROLLOUT_ACTIVE, 1, 60, 600, 0, 0},
-    {ROLLOUT_PAUSED, 1, 60, 600, 1, 0}, {ROLLOUT_HALTED, 1, 60, 600, 1, 0},
+    {ROLLOUT_ACTIVE, 1, 60, 59, 1, 0},   {ROLLOUT_ACTIVE, 1, 60, 60, 1, 1},
+    {ROLLOUT_ACTIVE, 1, 60, 61, 1, 1},   {ROLLOUT_ACTIVE, 1, 0, 0, 1, 1},
+    {ROLLOUT_ACTIVE, 0, 60, 600, 1, 0},  {ROLLOUT_ACTIVE, 1, 60, 600, 0, 0},
+    {ROLLOUT_PAUSED, 1, 60, 600, 1, 0},  {ROLLOUT_HALTED, 1, 60, 600, 1, 0},
     {ROLLOUT_REVERTED, 1, 0, 600, 1, 0}, {ROLLOUT_COMPLETED, 1, 0, 600, 1, 0},
     {ROLLOUT_DRAFT, 1, 0, 600, 1, 0},
 };
@@ -278,15 +278,24 @@ static const struct plan_case plan_cases[] = {
     {{0}, 0, RF_ERR_INVALID, "at least one stage"},
     {{7}, 1, RF_ERR_INVALID, "ends before ring 'early'"},
     {{7, 3}, 2, RF_ERR_INVALID, "ends before ring 'broad'"},
-    {{3, 7, 5}, 3, RF_ERR_INVALID, "stages[0].ring_id: a plan must start with the lowest ring "
-                                   "'canary'"},
+    {{3, 7, 5},
+     3,
+     RF_ERR_INVALID,
+     "field 'stages[0].ring_id': a plan must start with the lowest ring "
+     "'canary'"},
     {{5}, 1, RF_ERR_INVALID, "lowest ring 'canary'"},
-    {{7, 5}, 2, RF_ERR_INVALID, "stages[1].ring_id: ring 'broad' (order 2) skips ring 'early'"},
+    {{7, 5},
+     2,
+     RF_ERR_INVALID,
+     "field 'stages[1].ring_id': ring 'broad' (order 2) skips ring 'early'"},
     {{7, 5, 3}, 3, RF_ERR_INVALID, "skips ring 'early'"},
-    {{7, 7, 3, 5}, 4, RF_ERR_INVALID, "stages[1].ring_id: ring 'canary' is already stage 0"},
-    {{7, 3, 5, 3}, 4, RF_ERR_INVALID, "stages[3].ring_id: ring 'early' is already stage 1"},
-    {{7, 3, 99}, 3, RF_ERR_INVALID, "stages[2].ring_id: no ring 99"},
-    {{-1, 3, 5}, 3, RF_ERR_INVALID, "stages[0].ring_id: no ring -1"},
+    {{7, 7, 3, 5},
+     4,
+     RF_ERR_INVALID,
+     "field 'stages[1].ring_id': ring 'canary' is already stage 0"},
+    {{7, 3, 5, 3}, 4, RF_ERR_INVALID, "field 'stages[3].ring_id': ring 'early' is already stage 1"},
+    {{7, 3, 99}, 3, RF_ERR_INVALID, "field 'stages[2].ring_id': no ring 99"},
+    {{-1, 3, 5}, 3, RF_ERR_INVALID, "field 'stages[0].ring_id': no ring -1"},
 };
 
 START_TEST(plan_validation)

@@ -1,0 +1,227 @@
+/* The health evaluator: a thread that, every eval_interval_ms, marks silent
+ * devices failed, counts every started stage of every active or paused
+ * rollout, halts a rollout whose figures cross its policy, promotes a stage
+ * whose bake time has passed, and wakes long-polls when rollouts changed,
+ * here or on another server instance. It must never crash or stop on a
+ * database error (it logs and tries again next tick), and it stops promptly. */
+#include "api.h"
+#include "rf_log.h"
+#include "rf_util.h"
+#include "store_rollout.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EVAL_MAX_LIVE 4096
+#define EVAL_ACQUIRE_MS 1000
+
+/* One evaluator per process. */
+static struct evaluator {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int running;
+    int stop;
+    rf_server *srv;
+    char fingerprint[128];
+    int have_fingerprint;
+    int db_down;
+} ev = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void note_db(rf_err rc)
+{
+    if (rc == RF_ERR_UNAVAILABLE && !ev.db_down) {
+        rf_log(RF_LOG_WARN, "evaluator: database unavailable; retrying every tick", NULL);
+        ev.db_down = 1;
+    } else if (rc == RF_OK && ev.db_down) {
+        rf_log(RF_LOG_INFO, "evaluator: database back", NULL);
+        ev.db_down = 0;
+    }
+}
+
+static void log_rollout(rf_log_level lvl, const char *msg, long long id, const char *detail)
+{
+    char ids[24];
+    rf_snprintf(ids, sizeof(ids), "%lld", id);
+    rf_log(lvl, msg, "rollout", ids, "detail", detail ? detail : "", NULL);
+}
+
+/* The first started stage whose figures call for a halt, or -1. */
+static int stage_to_halt(const store_rollout *r)
+{
+    for (int s = 0; s <= r->sm.stage && s < r->sm.nstages; s++)
+        if (health_should_halt(&r->policy, r->info[s].counts.exposed, r->info[s].counts.failed))
+            return s;
+    return -1;
+}
+
+/* Evaluates one rollout; sets *notify when assignments changed. */
+static rf_err evaluate_one(rf_db *db, long long id, int *notify)
+{
+    store_rollout *r = calloc(1, sizeof(*r));
+    rf_error e = {0};
+    int newly = 0;
+    if (r == NULL)
+        return RF_ERR_NOMEM;
+    rf_err rc = store_rollout_get(db, id, 0, r, &e);
+    if (rc == RF_OK && r->sm.state != ROLLOUT_ACTIVE && r->sm.state != ROLLOUT_PAUSED)
+        goto out; /* changed since it was listed */
+    if (rc == RF_OK)
+        rc = store_eval_silence(db, r, &newly, &e);
+    if (rc == RF_OK && newly > 0) {
+        char n[16];
+        rf_snprintf(n, sizeof(n), "%d", newly);
+        log_rollout(RF_LOG_INFO, "evaluator: silent devices counted as failed", id, n);
+    }
+    if (rc == RF_OK)
+        rc = store_rollout_fill_counts(db, r, 1, 0, &e);
+    if (rc != RF_OK)
+        goto out;
+    int halt_stage = stage_to_halt(r);
+    if (halt_stage >= 0) {
+        rc = store_eval_halt(db, r, halt_stage, &r->info[halt_stage].counts, &e);
+        if (rc == RF_OK) {
+            *notify = 1;
+            log_rollout(RF_LOG_WARN, "evaluator: rollout halted", id,
+                        r->policy.on_halt == HEALTH_ON_HALT_REVERT ? "reverted" : "paused");
+        }
+    } else if (rollout_should_auto_promote(&r->sm, r->now_s, 1)) {
+        rc = store_eval_promote(db, r, &e);
+        if (rc == RF_OK) {
+            *notify = 1;
+            log_rollout(RF_LOG_INFO, "evaluator: stage promoted after its bake time", id, NULL);
+        }
+    }
+    if (rc == RF_ERR_CONFLICT) /* another instance changed it first: next tick sees it */
+        rc = RF_OK;
+out:
+    if (rc != RF_OK && rc != RF_ERR_UNAVAILABLE && rc != RF_ERR_NOT_FOUND)
+        log_rollout(RF_LOG_ERROR, "evaluator: rollout not evaluated", id, e.message);
+    if (rc == RF_ERR_NOT_FOUND)
+        rc = RF_OK;
+    store_rollout_cleanup(r);
+    free(r);
+    return rc;
+}
+
+/* Wakes long-polls when rollouts or rings changed since the last tick,
+ * which catches transitions made by other server instances. */
+static rf_err check_fingerprint(rf_db *db, int *notify)
+{
+    char fp[128];
+    rf_err rc = store_eval_fingerprint(db, fp, NULL);
+    if (rc != RF_OK)
+        return rc;
+    if (ev.have_fingerprint && strcmp(fp, ev.fingerprint) != 0)
+        *notify = 1;
+    memcpy(ev.fingerprint, fp, sizeof(fp));
+    ev.have_fingerprint = 1;
+    return RF_OK;
+}
+
+static void tick(rf_server *srv)
+{
+    rf_db *db = NULL;
+    long long *ids = NULL;
+    int n = 0, notify = 0;
+    rf_err rc = store_acquire(srv->store, EVAL_ACQUIRE_MS, &db);
+    if (rc != RF_OK)
+        goto out;
+    ids = malloc(EVAL_MAX_LIVE * sizeof(*ids));
+    if (ids == NULL) {
+        rc = RF_ERR_NOMEM;
+        goto out;
+    }
+    rc = store_eval_live(db, ids, EVAL_MAX_LIVE, &n, NULL);
+    for (int i = 0; rc == RF_OK && i < n; i++) {
+        rc = evaluate_one(db, ids[i], &notify);
+        if (rc != RF_ERR_UNAVAILABLE)
+            rc = RF_OK; /* one bad rollout does not stop the others */
+    }
+    if (rc == RF_OK)
+        rc = check_fingerprint(db, &notify);
+out:
+    if (db != NULL)
+        store_release(srv->store, db);
+    note_db(rc == RF_ERR_UNAVAILABLE ? rc : RF_OK);
+    free(ids);
+    if (notify)
+        rf_server_notify(srv);
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *evaluator_main(void *arg)
+{
+    rf_server *srv = arg;
+    int interval = srv->cfg.eval_interval_ms > 0 ? srv->cfg.eval_interval_ms : 1000;
+    pthread_mutex_lock(&ev.mu);
+    while (!ev.stop) {
+        pthread_mutex_unlock(&ev.mu);
+        tick(srv);
+        pthread_mutex_lock(&ev.mu);
+        struct timespec until;
+        deadline_after(&until, interval);
+        while (!ev.stop && pthread_cond_timedwait(&ev.cv, &ev.mu, &until) == 0)
+            ; /* woken early without a stop request: keep waiting for the tick */
+    }
+    pthread_mutex_unlock(&ev.mu);
+    return NULL;
+}
+
+rf_err rf_evaluator_start(rf_server *srv)
+{
+    pthread_condattr_t ca;
+    rf_err rc = RF_OK;
+    pthread_mutex_lock(&ev.mu);
+    if (ev.running) {
+        rc = RF_ERR_CONFLICT;
+        goto out;
+    }
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ev.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    ev.stop = 0;
+    ev.srv = srv;
+    ev.have_fingerprint = 0;
+    ev.db_down = 0;
+    if (pthread_create(&ev.thread, NULL, evaluator_main, srv) != 0) {
+        pthread_cond_destroy(&ev.cv);
+        rc = RF_ERR_INTERNAL;
+        goto out;
+    }
+    ev.running = 1;
+out:
+    pthread_mutex_unlock(&ev.mu);
+    return rc;
+}
+
+void rf_evaluator_stop(rf_server *srv)
+{
+    pthread_mutex_lock(&ev.mu);
+    if (!ev.running || ev.srv != srv) {
+        pthread_mutex_unlock(&ev.mu);
+        return;
+    }
+    ev.stop = 1;
+    pthread_cond_broadcast(&ev.cv);
+    pthread_mutex_unlock(&ev.mu);
+    pthread_join(ev.thread, NULL);
+    pthread_mutex_lock(&ev.mu);
+    ev.running = 0;
+    ev.srv = NULL;
+    pthread_cond_destroy(&ev.cv);
+    pthread_mutex_unlock(&ev.mu);
+}

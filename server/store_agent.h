@@ -1,0 +1,84 @@
+/* The agent side of the database (store_agent.c): enrollment, the inputs of a
+ * device's assignment and its counter, and heartbeat ingest with exposure
+ * bookkeeping. Decisions stay in assign.c and health.c; these functions load
+ * their inputs and store their outcome. A device id always comes from the
+ * caller's authenticated token, never from a request body. */
+#ifndef RF_STORE_AGENT_H
+#define RF_STORE_AGENT_H
+
+#include "assign.h"
+#include "health.h"
+#include "store.h"
+
+#define AGENT_MAX_HB_CHANNELS 16      /* channels in one heartbeat */
+#define AGENT_MAX_ASSIGN_CHANNELS 256 /* channels in one assignment */
+
+/* Inserts a device (token stored as the hex SHA-256 token_hash_hex) and
+ * records device.enrolled, in one transaction. labels is borrowed. */
+rf_err store_agent_enroll(rf_db *db, const char *device_id, const char *token_hash_hex,
+                          const char *hostname, const json_t *labels, int bucket, rf_error *err);
+
+typedef struct agent_bundle {
+    long long id; /* 0: none */
+    char name[65];
+    char version[65];
+    char sha256[65];
+    long long length;
+} agent_bundle;
+
+/* One channel's latest started rollout, as seen by one device. */
+typedef struct agent_channel_input {
+    char channel[65];
+    long long rollout_id;
+    assign_rollout rollout;
+    assign_device device;
+    agent_bundle bundle;   /* the rollout's bundle */
+    agent_bundle previous; /* the bundle to go back to (id 0: none) */
+} agent_channel_input;
+
+typedef struct agent_assign_inputs {
+    int n;
+    agent_channel_input *ch; /* owned, n entries */
+} agent_assign_inputs;
+
+/* Loads everything assign_decide needs for device_id, for every channel with
+ * a started rollout: the device's ring position (rf_ring_of over the rings
+ * by order), each channel's latest started rollout with its stage rings as
+ * positions, and whether the device was exposed to it or failed it itself.
+ * RF_ERR_NOT_FOUND if the device does not exist. */
+rf_err store_agent_assign_inputs(rf_db *db, const char *device_id, agent_assign_inputs *out,
+                                 rf_error *err);
+void store_agent_assign_inputs_cleanup(agent_assign_inputs *in); /* NULL-safe */
+
+/* Returns in *counter the device's assignment counter after making sure it
+ * belongs to digest_hex: bumped by one (atomically) only when the digest of
+ * the channels differs from the one last served. */
+rf_err store_agent_counter(rf_db *db, const char *device_id, const char *digest_hex,
+                           long long *counter, rf_error *err);
+
+typedef struct agent_hb_channel {
+    char name[65];
+    health_report rep;
+    const char *error; /* borrowed; NULL for none */
+} agent_hb_channel;
+
+/* A validated heartbeat. */
+typedef struct agent_heartbeat {
+    long long seq;
+    const char *boot_id; /* borrowed; NULL: not reported */
+    int interval_s;      /* already clamped to 1..3600; 0: not reported */
+    int n;
+    agent_hb_channel ch[AGENT_MAX_HB_CHANNELS];
+    const char *body; /* the heartbeat as compact JSON (borrowed), stored as received */
+} agent_heartbeat;
+
+/* Stores a heartbeat of device_id in one transaction. A (device, seq) seen
+ * before sets *duplicate and changes nothing. Otherwise: the raw heartbeat,
+ * the device's last_seen/seq/boot id/interval, and — when seq is the newest
+ * the device has sent — its per-channel reports and its exposures to every
+ * live rollout of those channels (health.c), with device.failed and
+ * device.verify_failed events. Returns only once committed. */
+rf_err store_agent_heartbeat(rf_db *db, const char *device_id, const agent_heartbeat *hb,
+                             int *duplicate, rf_error *err);
+
+#endif
