@@ -26,8 +26,8 @@ typedef enum rf_principal_kind {
 
 typedef struct rf_principal {
     rf_principal_kind kind;
-    rf_role role;      /* for users */
-    char name[128];    /* user token name, or device id; used as the actor in events */
+    rf_role role;   /* for users */
+    char name[128]; /* user token name, or device id; used as the actor in events */
     char device_id[33];
 } rf_principal;
 
@@ -39,23 +39,23 @@ typedef struct rf_header {
 #define RF_MAX_PATH_PARTS 8
 
 typedef struct rf_req {
-    const char *method;       /* "GET", "POST", … (borrowed) */
-    const char *path;         /* without the query string (borrowed) */
+    const char *method;                   /* "GET", "POST", … (borrowed) */
+    const char *path;                     /* without the query string (borrowed) */
     const char *parts[RF_MAX_PATH_PARTS]; /* path split on '/', without "v1" */
     int nparts;
-    const char *body;         /* request body, NUL-terminated, may be NULL */
+    const char *body; /* request body, NUL-terminated, may be NULL */
     size_t body_len;
     rf_principal who;
-    const char *if_match;     /* header or NULL */
+    const char *if_match; /* header or NULL */
     /* Query-string lookup; returns a borrowed value or NULL. */
     const char *(*query)(const struct rf_req *req, const char *key);
-    void *impl;               /* owned by http_server.c */
+    void *impl; /* owned by http_server.c */
     /* Long-poll support: a handler that wants to wait sets wait_until_ms
      * (monotonic) and returns RF_HTTP_SUSPEND; it is called again with
      * resumed = 1 after a wake-up (see rf_server_notify) or the deadline. */
     int64_t wait_until_ms;
     int resumed;
-    void *handler_state;      /* handler-owned; freed with handler_state_free */
+    void *handler_state; /* handler-owned; freed with handler_state_free */
     void (*handler_state_free)(void *);
 } rf_req;
 
@@ -69,8 +69,8 @@ typedef struct rf_resp {
 } rf_resp;
 
 typedef enum rf_http_result {
-    RF_HTTP_DONE = 0,  /* resp is filled in */
-    RF_HTTP_SUSPEND    /* long-poll: call again later (see rf_req.wait_until_ms) */
+    RF_HTTP_DONE = 0, /* resp is filled in */
+    RF_HTTP_SUSPEND   /* long-poll: call again later (see rf_req.wait_until_ms) */
 } rf_http_result;
 
 /* Fills resp with json (steals the reference) and status. */

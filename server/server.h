@@ -10,24 +10,24 @@
 #include <stddef.h>
 
 typedef struct rf_config {
-    char database_url[1024];  /* RINGFENCE_DATABASE_URL / --database-url */
-    char listen[128];         /* RINGFENCE_LISTEN / --listen, "127.0.0.1:8080" */
-    char keys_dir[512];       /* RINGFENCE_KEYS_DIR / --keys-dir: signing.pem lives here */
-    char enroll_key[256];     /* RINGFENCE_ENROLL_KEY / --enroll-key */
-    int pool_size;            /* RINGFENCE_POOL_SIZE, default 8 */
-    int threads;              /* RINGFENCE_THREADS: MHD worker threads, default 2 */
-    size_t max_body;          /* JSON bodies, default 1 MiB */
-    size_t max_bundle;        /* RINGFENCE_MAX_BUNDLE_BYTES, default 64 MiB */
-    int eval_interval_ms;     /* evaluator period, default 1000 */
-    int assignment_ttl_s;     /* expiry of signed assignments, default 86400 */
+    char database_url[1024]; /* RINGFENCE_DATABASE_URL / --database-url */
+    char listen[128];        /* RINGFENCE_LISTEN / --listen, "127.0.0.1:8080" */
+    char keys_dir[512];      /* RINGFENCE_KEYS_DIR / --keys-dir: signing.pem lives here */
+    char enroll_key[256];    /* RINGFENCE_ENROLL_KEY / --enroll-key */
+    int pool_size;           /* RINGFENCE_POOL_SIZE, default 8 */
+    int threads;             /* RINGFENCE_THREADS: MHD worker threads, default 2 */
+    size_t max_body;         /* JSON bodies, default 1 MiB */
+    size_t max_bundle;       /* RINGFENCE_MAX_BUNDLE_BYTES, default 64 MiB */
+    int eval_interval_ms;    /* evaluator period, default 1000 */
+    int assignment_ttl_s;    /* expiry of signed assignments, default 86400 */
     char log_level[16];
 } rf_config;
 
 typedef struct rf_server {
     rf_config cfg;
-    rf_key *signing_key;      /* owned */
+    rf_key *signing_key; /* owned */
     char keyid[65];
-    rf_store *store;          /* owned */
+    rf_store *store; /* owned */
     /* generation: bumped whenever anything that changes assignments happens
      * (rollout transition, halt, ring change). Long-polls wait on it. */
     void *notify_impl;
