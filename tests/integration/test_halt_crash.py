@@ -23,18 +23,21 @@ def test(srv):
     assert ro["previous_bundle_id"] == good, ro
     fleet.wait_running(fleet.canary, bad)
 
+    crashed = rf.time.monotonic()
     for a in fleet.canary:
         a.crash_at_boot()
 
     ro = rf.wait_for("the rollout to halt by itself",
                      lambda: (lambda r: r if r["state"] in ("halted", "reverted") else None)(srv.rollout(r2)),
                      timeout=30)
+    rf.log(f"halted {rf.time.monotonic() - crashed:.2f} s after the canary devices crashed")
     assert ro["state"] == "reverted", ro  # on_halt defaults to revert
     assert ro["halt"] and ro["halt"]["stage"] == 0 and ro["halt"]["failed"] >= 1, ro
     assert ro["stage"] == 0, ro
 
     # the canary devices run the previous bundle again, through the revert hook
     fleet.wait_running(fleet.canary, good, timeout=40)
+    rf.log(f"canary devices back on the previous bundle {rf.time.monotonic() - crashed:.2f} s after the crash")
     for a in fleet.canary:
         actions = [c[0] for c in a.hook_calls()]
         assert actions[-1] == "revert", (a.name, a.hook_calls())
