@@ -132,7 +132,7 @@ class Server:
 
     def start(self):
         self.run("migrate")
-        self.run("key", "init")
+        self.run("key", "init")  # idempotent
         self.server_key = os.path.join(self.dir, "server.pem")
         with open(self.server_key, "w") as f:
             f.write(self.run("key", "show").stdout)
@@ -364,13 +364,14 @@ class Fleet:
             a.stop()
 
 
-def main(test, **server_kw):
+def main(test, defer_start=False, **server_kw):
     """Runs test(server) with a fresh server, printing a closing line; cleans up."""
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0].replace("test_", "")
     srv = Server(name, **server_kw)
     ok = False
     try:
-        srv.start()
+        if not defer_start:
+            srv.start()
         test(srv)
         for a in srv.agents:
             a.stop()  # a clean SIGTERM exit is part of every test
