@@ -1,4 +1,4 @@
-/* The real agent's loop: start-up (keys, identity, state, boot observation),
+/* The real agent's loop: start-up (trusted root, identity, state, boot observation),
  * then proto_step → execute the one action with blocking calls → feed its
  * result, until a signal asks for a shutdown; then the state is saved and the
  * clean-shutdown mark written. Local actions (boot, persist, health, install,
@@ -126,8 +126,7 @@ static rf_err agent_open(agent *a, const agent_config *cfg, rf_error *err)
     proto_init(&a->p, &pc);
     a->p.note = note_cb;
     boot_crashset_init(&a->known);
-    if ((rc = open_paths(a, cfg, err)) != RF_OK ||
-        (rc = rf_key_load_public_pem(cfg->server_key, &a->key, err)) != RF_OK ||
+    if ((rc = open_paths(a, cfg, err)) != RF_OK || (rc = agent_tuf_open(a, err)) != RF_OK ||
         (rc = open_identity_and_state(a, err)) != RF_OK ||
         (rc = boothealth_read_boot_id(cfg->boot_id_file, a->boot_id, err)) != RF_OK ||
         (rc = boothealth_take_mark(a->data, mark, &have_mark, err)) != RF_OK ||
@@ -140,7 +139,7 @@ static rf_err agent_open(agent *a, const agent_config *cfg, rf_error *err)
 static void agent_close(agent *a)
 {
     client_cleanup(&a->cl);
-    rf_key_free(a->key);
+    rf_tuf_client_cleanup(&a->tuf);
     state_identity_wipe(&a->id);
     boot_crashset_cleanup(&a->known);
     proto_cleanup(&a->p);
@@ -283,6 +282,9 @@ static void execute(agent *a, const proto_action *act, proto_event *ev)
     case PROTO_ACT_POLL:
         agent_do_poll(a, act, ev);
         break;
+    case PROTO_ACT_REFRESH:
+        agent_do_refresh(a, act, ev);
+        break;
     case PROTO_ACT_DOWNLOAD:
         agent_do_download(a, act, ev);
         break;
@@ -301,13 +303,15 @@ static void execute(agent *a, const proto_action *act, proto_event *ev)
 
 static void log_start(const agent *a)
 {
-    char interval[32];
+    char interval[32], root[32];
 
     snprintf(interval, sizeof(interval), "%lld", (long long)a->cfg->heartbeat_interval_s);
+    snprintf(root, sizeof(root), "%lld", (long long)a->tuf.root.version);
     rf_log(RF_LOG_INFO, "agent starting", "version", RF_VERSION, "server", a->cfg->server,
            "data_dir", a->data, "device_id", a->id.device_id[0] ? a->id.device_id : "(enrolling)",
            "boot_id", a->boot_id, "boot", proto_boot_class_name(a->boot_class),
-           "heartbeat_interval_s", interval, "install_hook", a->hook[0] ? a->hook : "(none)", NULL);
+           "heartbeat_interval_s", interval, "trusted_root_version", root, "install_hook",
+           a->hook[0] ? a->hook : "(none)", NULL);
 }
 
 static void loop(agent *a)

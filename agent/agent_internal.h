@@ -1,5 +1,6 @@
-/* Shared by agent.c (start-up, the loop, local actions) and agent_net.c
- * (actions that talk to the server). Only those two files include it. */
+/* Shared by agent.c (start-up, the loop, local actions), agent_net.c (actions
+ * that talk to the server) and agent_tuf.c (the TUF client's files and update
+ * cycle). Only those files include it. */
 #ifndef AGENT_AGENT_INTERNAL_H
 #define AGENT_AGENT_INTERNAL_H
 
@@ -7,7 +8,7 @@
 #include "client.h"
 #include "config.h"
 #include "proto.h"
-#include "rf_crypto.h"
+#include "rf_tuf.h"
 #include "state.h"
 #include <limits.h>
 
@@ -17,7 +18,7 @@ typedef struct agent {
     const agent_config *cfg;
     proto p;
     client cl;
-    rf_key *key; /* the pinned server key */
+    rf_tuf_client tuf; /* trusted root and metadata versions (agent_tuf.c) */
     state_identity id;
     boot_crashset known; /* crash-dir entries seen so far */
     bool baseline;       /* no state yet: the crash dirs' content is the baseline */
@@ -26,11 +27,13 @@ typedef struct agent {
     char data[AGENT_PATH_MAX];
     char state_path[AGENT_PATH_MAX + 16];
     char identity_path[AGENT_PATH_MAX + 16];
-    char hook[AGENT_PATH_MAX]; /* "" when no hook is configured */
+    char tuf_dir[AGENT_PATH_MAX + 16]; /* DATA/tuf: N.root.json and versions.json */
+    char hook[AGENT_PATH_MAX];         /* "" when no hook is configured */
     char crash_warn[256];
     char ev_error[320];
     char ev_device[PROTO_DEVICE_ID_LEN + 1];
     proto_assignment asg;
+    proto_target target; /* answer of the last REFRESH */
     proto_slot actual[PROTO_MAX_CHANNELS];
 } agent;
 
@@ -43,5 +46,20 @@ void agent_do_enroll(agent *a, proto_event *ev);
 void agent_do_heartbeat(agent *a, const proto_action *act, proto_event *ev);
 void agent_do_poll(agent *a, const proto_action *act, proto_event *ev);
 void agent_do_download(agent *a, const proto_action *act, proto_event *ev);
+
+/* Fetches the TUF file /tuf/<path> into resp, bounded by cap. PROTO_OK with
+ * *status (200, or 404 when allowed_404) or a failure with msg: transport and
+ * server trouble is PROTO_FAIL_IO, an answer over cap PROTO_FAIL_VERIFY. */
+proto_result agent_tuf_get(agent *a, const char *path, size_t cap, bool allowed_404, rf_buf *resp,
+                           long *status, char *msg, size_t len);
+
+/* agent_tuf.c. Opens the trusted state: the newer of the --trusted-root file
+ * and the root kept in DATA/tuf, with the versions kept beside it. */
+rf_err agent_tuf_open(agent *a, rf_error *err);
+/* Follows the root chain (5.3): N+1.root.json until the server has none,
+ * each one verified and kept. *changed tells whether the root moved. */
+proto_result agent_tuf_update_root(agent *a, bool *changed, char *msg, size_t len);
+/* The whole update cycle, then the lookup of the action's bundle target. */
+void agent_do_refresh(agent *a, const proto_action *act, proto_event *ev);
 
 #endif

@@ -1,12 +1,14 @@
 /* The agent's actions that talk to the server: enroll, heartbeat, poll the
- * signed assignment, download a bundle. Each turns the HTTP outcome into one
- * event: transport trouble and error statuses are PROTO_FAIL_IO (retried);
- * anything that fails a signature, hash, length or field check is
- * PROTO_FAIL_VERIFY (refused). Nothing from the network is believed before
- * the pinned key verified it; tokens are never logged. */
+ * director-signed assignment, fetch TUF files and download a bundle's target.
+ * Each turns the HTTP outcome into one event: transport trouble and error
+ * statuses are PROTO_FAIL_IO (retried); anything that fails a signature,
+ * threshold, hash, length, size-limit or field check is PROTO_FAIL_VERIFY
+ * (refused). Nothing from the network is believed before the trusted root's
+ * keys vouched for it; tokens are never logged and never sent to /tuf/. */
 #include "agent_internal.h"
 #include "boothealth.h"
 #include "rf_log.h"
+#include "rf_util.h"
 #include "slots.h"
 #include "wire.h"
 
@@ -18,8 +20,8 @@
 #include <unistd.h>
 
 #define JSON_ANSWER_CAP (1024 * 1024)
-#define META_ANSWER_CAP (64 * 1024)
 #define SHORT_TIMEOUT_S 15L
+#define TUF_TIMEOUT_S 60L
 
 static void fail_status(agent *a, proto_event *ev, const char *what, long status,
                         const rf_buf *resp)
@@ -108,6 +110,26 @@ void agent_do_heartbeat(agent *a, const proto_action *act, proto_event *ev)
     json_decref(hb);
 }
 
+/* The director check; when it fails, the root may have rotated the director
+ * key: the root chain is followed once and the check repeated. */
+static rf_err verify_assignment(agent *a, const rf_buf *resp, json_t **doc, json_t **signed_obj,
+                                rf_error *err)
+{
+    rf_err rc = rf_tuf_assignment_verify(&a->tuf.root, resp->data ? resp->data : "", resp->len, doc,
+                                         signed_obj, err);
+    char msg[PROTO_ERROR_MAX];
+    bool changed = false;
+
+    if (rc != RF_ERR_VERIFY)
+        return rc;
+    if (agent_tuf_update_root(a, &changed, msg, sizeof(msg)) != PROTO_OK)
+        rf_log(RF_LOG_WARN, "root update failed", "detail", msg, NULL);
+    if (!changed)
+        return rc;
+    return rf_tuf_assignment_verify(&a->tuf.root, resp->data ? resp->data : "", resp->len, doc,
+                                    signed_obj, err);
+}
+
 void agent_do_poll(agent *a, const proto_action *act, proto_event *ev)
 {
     char path[128];
@@ -116,18 +138,19 @@ void agent_do_poll(agent *a, const proto_action *act, proto_event *ev)
     rf_buf resp;
     rf_error err = {0};
     long status = 0;
+    rf_err rc;
 
     ev->kind = PROTO_EV_ASSIGNMENT;
-    rf_buf_init(&resp, JSON_ANSWER_CAP);
+    rf_buf_init(&resp, RF_TUF_ASSIGNMENT_MAX_BYTES);
     snprintf(path, sizeof(path), "/v1/agent/assignment?wait=%d&known=%lld", act->wait_s,
              (long long)act->known);
-    if (client_call(&a->cl, &req, &status, &resp, &err) != RF_OK)
-        fail_err(a, ev, PROTO_FAIL_IO, "assignment", &err);
+    if ((rc = client_call(&a->cl, &req, &status, &resp, &err)) != RF_OK)
+        fail_err(a, ev, rc == RF_ERR_TOO_LARGE ? PROTO_FAIL_VERIFY : PROTO_FAIL_IO, "assignment",
+                 &err);
     else if (status != 200)
         fail_status(a, ev, "assignment", status, &resp);
-    else if (wire_verify_envelope(resp.data ? resp.data : "", resp.len, a->key, "assignment", &root,
-                                  &signed_obj, &err) != RF_OK)
-        fail_err(a, ev, PROTO_FAIL_VERIFY, "assignment not accepted", &err);
+    else if (verify_assignment(a, &resp, &root, &signed_obj, &err) != RF_OK)
+        agent_fail(a, ev, PROTO_FAIL_VERIFY, err.message);
     else if (wire_assignment_parse(signed_obj, &a->asg, &err) != RF_OK)
         fail_err(a, ev, PROTO_FAIL_VERIFY, "signed assignment malformed", &err);
     else
@@ -136,72 +159,74 @@ void agent_do_poll(agent *a, const proto_action *act, proto_event *ev)
     rf_buf_cleanup(&resp);
 }
 
-/* Fetches and checks the signed metadata of b for channel ch. */
-static proto_result fetch_metadata(agent *a, const char *ch, const proto_bundle *b, char *msg,
-                                   size_t len)
+proto_result agent_tuf_get(agent *a, const char *path, size_t cap, bool allowed_404, rf_buf *resp,
+                           long *status, char *msg, size_t len)
 {
-    char path[96];
-    client_req req = {"GET", path, a->id.token, NULL, 0, SHORT_TIMEOUT_S, true};
-    json_t *root = NULL, *signed_obj = NULL;
-    wire_meta meta;
-    rf_buf resp;
+    char url[160], text[300];
+    client_req req = {"GET", url, NULL, NULL, 0, TUF_TIMEOUT_S, true};
+    const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     rf_error err = {0};
-    proto_result r = PROTO_FAIL_VERIFY;
-    long status = 0;
+    rf_err rc;
 
-    rf_buf_init(&resp, META_ANSWER_CAP);
-    snprintf(path, sizeof(path), "/v1/bundles/%lld/metadata", (long long)b->id);
-    if (client_call(&a->cl, &req, &status, &resp, &err) != RF_OK) {
-        r = err.code == RF_ERR_TOO_LARGE ? PROTO_FAIL_VERIFY : PROTO_FAIL_IO;
-        snprintf(msg, len, "metadata: %s", err.message);
-    } else if (status != 200) {
-        char text[300];
-        client_error_text(status, &resp, text, sizeof(text));
-        snprintf(msg, len, "metadata: %s", text);
-        r = PROTO_FAIL_IO;
-    } else if (wire_verify_envelope(resp.data ? resp.data : "", resp.len, a->key, "bundle", &root,
-                                    &signed_obj, &err) != RF_OK ||
-               wire_meta_parse(signed_obj, &meta, &err) != RF_OK ||
-               wire_meta_check(&meta, ch, b, &err) != RF_OK) {
-        snprintf(msg, len, "metadata: %s", err.message);
-    } else {
-        r = PROTO_OK;
+    resp->cap = cap;
+    if (rf_snprintf(url, sizeof(url), "/tuf/%s", path) != RF_OK) {
+        snprintf(msg, len, "tuf: %.60s: path too long", file);
+        return PROTO_FAIL_VERIFY;
     }
-    json_decref(root);
-    rf_buf_cleanup(&resp);
-    return r;
+    rc = client_call(&a->cl, &req, status, resp, &err);
+    if (rc == RF_ERR_TOO_LARGE) {
+        snprintf(msg, len, "tuf: %s is larger than its %zu-byte limit (answer cut off)", file, cap);
+        return PROTO_FAIL_VERIFY;
+    }
+    if (rc != RF_OK) {
+        snprintf(msg, len, "tuf: %s: %s", file, err.message);
+        return PROTO_FAIL_IO;
+    }
+    if (*status == 200 || (allowed_404 && *status == 404))
+        return PROTO_OK;
+    client_error_text(*status, resp, text, sizeof(text));
+    snprintf(msg, len, "tuf: %s: %s", file, text);
+    return PROTO_FAIL_IO;
 }
 
-/* Streams the content of b into tmp and checks its length and SHA-256. */
-static proto_result fetch_content(agent *a, const proto_bundle *b, const char *tmp, char *msg,
-                                  size_t len)
+/* Streams the target of b (channel ch) into tmp, bounded by its signed
+ * length, and checks length and SHA-256 against the verified targets
+ * metadata (which the REFRESH before found equal to b's). */
+static proto_result fetch_content(agent *a, const char *ch, const proto_bundle *b, const char *tmp,
+                                  char *msg, size_t len)
 {
-    char path[96], sha[65];
+    char target[WIRE_TARGET_PATH_MAX + 1], file[WIRE_TARGET_PATH_MAX + 80], url[sizeof(file) + 16];
+    char sha[65];
     long timeout = 60 + (long)(b->length / (64 * 1024));
-    client_req req = {"GET", path, a->id.token, NULL, 0, timeout > 3600 ? 3600 : timeout, true};
+    client_req req = {"GET", url, NULL, NULL, 0, timeout > 3600 ? 3600 : timeout, true};
+    rf_tuf_target t = {.length = b->length};
     rf_error err = {0};
     int64_t got = 0;
     long status = 0;
     proto_result r = PROTO_FAIL_VERIFY;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd;
     rf_err rc;
 
-    if (fd < 0) {
+    memcpy(t.sha256, b->sha256, sizeof(t.sha256));
+    if (wire_target_path(ch, b, target, sizeof(target)) != RF_OK ||
+        rf_tuf_target_file(&a->tuf, target, b->sha256, file, sizeof(file)) != RF_OK ||
+        rf_snprintf(url, sizeof(url), "/tuf/targets/%s", file) != RF_OK) {
+        snprintf(msg, len, "tuf: the target path of bundle %lld is malformed", (long long)b->id);
+        return PROTO_FAIL_VERIFY;
+    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
         snprintf(msg, len, "%.200s: %s", tmp, strerror(errno));
         return PROTO_FAIL_IO;
     }
-    snprintf(path, sizeof(path), "/v1/bundles/%lld/content", (long long)b->id);
     rc = client_download(&a->cl, &req, fd, b->length, sha, &got, &status, &err);
     if (rc == RF_ERR_TOO_LARGE)
-        snprintf(msg, len, "content: %s", err.message);
+        snprintf(msg, len, "tuf: target %s is larger than its signed %lld bytes (answer cut off)",
+                 target, (long long)b->length);
     else if (rc != RF_OK) {
-        snprintf(msg, len, "content: %s", err.message);
+        snprintf(msg, len, "tuf: target %s: %s", target, err.message);
         r = PROTO_FAIL_IO;
-    } else if (got != b->length)
-        snprintf(msg, len, "content: %lld bytes, the signed length is %lld", (long long)got,
-                 (long long)b->length);
-    else if (strcmp(sha, b->sha256) != 0)
-        snprintf(msg, len, "content: sha256 %.16s… differs from the signed %.16s…", sha, b->sha256);
+    } else if (rf_tuf_target_check(&t, target, got, sha, &err) != RF_OK)
+        snprintf(msg, len, "%s", err.message);
     else if (fsync(fd) != 0) {
         snprintf(msg, len, "fsync %.200s: %s", tmp, strerror(errno));
         r = PROTO_FAIL_IO;
@@ -227,9 +252,7 @@ void agent_do_download(agent *a, const proto_action *act, proto_event *ev)
         fail_err(a, ev, PROTO_FAIL_IO, "channel dir", &err);
         return;
     }
-    r = fetch_metadata(a, c->name, b, msg, sizeof(msg));
-    if (r == PROTO_OK)
-        r = fetch_content(a, b, tmp, msg, sizeof(msg));
+    r = fetch_content(a, c->name, b, tmp, msg, sizeof(msg));
     if (r != PROTO_OK) {
         unlink(tmp);
         agent_fail(a, ev, r, msg);

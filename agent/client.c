@@ -1,6 +1,8 @@
 /* libcurl, for the agent. Every transfer gets a connect timeout and a total
- * timeout; answers are capped (JSON in an rf_buf with a hard cap, bundles by
- * the signed length); only http and https are allowed and redirects are not
+ * timeout; answers are capped (JSON and TUF metadata in an rf_buf with a hard
+ * cap, bundles by the signed length): a body that runs past the cap is cut
+ * off there (endless data), and for rf_buf answers an announced length over
+ * the cap is refused before the body. Only http and https are allowed and redirects are not
  * followed. The Authorization header is built in a local buffer that is wiped
  * after use; nothing here logs. */
 #include "client.h"
@@ -103,6 +105,8 @@ out:
 
 static rf_err transfer_error(client *c, CURLcode cc, const char *errbuf, rf_error *err)
 {
+    if (cc == CURLE_FILESIZE_EXCEEDED)
+        return rf_error_set(err, RF_ERR_TOO_LARGE, "the announced answer is over the size limit");
     if (cc == CURLE_ABORTED_BY_CALLBACK && c->stop && *c->stop)
         return rf_error_set(err, RF_ERR_IO, "interrupted by shutdown");
     return rf_error_set(err, RF_ERR_IO, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
@@ -137,6 +141,7 @@ rf_err client_call(client *c, const client_req *req, long *status, rf_buf *resp,
         goto out;
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, mem_write);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)resp->cap);
     cc = curl_easy_perform(c->curl);
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
     if (sink.overflow)

@@ -36,7 +36,8 @@ rf_err client_init(client *c, const char *base_url, const volatile sig_atomic_t 
 void client_cleanup(client *c); /* NULL-safe */
 
 /* Performs req; *status gets the HTTP status (0 when none), resp the body
- * (bounded by resp->cap: more is RF_ERR_TOO_LARGE). A transport failure is
+ * (bounded by resp->cap: more, announced or sent, is RF_ERR_TOO_LARGE and the
+ * transfer stops there). A transport failure is
  * RF_ERR_IO; any HTTP status is RF_OK here (the caller judges it). */
 rf_err client_call(client *c, const client_req *req, long *status, rf_buf *resp, rf_error *err);
 

@@ -16,7 +16,7 @@ typedef enum key_id {
     K_SERVER,
     K_ENROLL_KEY,
     K_DATA_DIR,
-    K_SERVER_KEY,
+    K_TRUSTED_ROOT,
     K_INSTALL_HOOK,
     K_LABEL,
     K_HEARTBEAT,
@@ -30,7 +30,7 @@ typedef enum key_id {
 } key_id;
 
 static const char *const KEY_NAMES[K_COUNT] = {
-    "server",    "enroll-key",         "data-dir",      "server-key",   "install-hook",
+    "server",    "enroll-key",         "data-dir",      "trusted-root", "install-hook",
     "label",     "heartbeat-interval", "health-window", "hook-timeout", "boot-id-file",
     "crash-dir", "hostname",           "log-level"};
 
@@ -42,7 +42,8 @@ static const char USAGE[] =
     "  --server URL               ringfenced base URL (http:// or https://)\n"
     "  --enroll-key KEY           fleet enrollment key (or RINGFENCE_ENROLL_KEY); needed once\n"
     "  --data-dir DIR             identity, state and install slots\n"
-    "  --server-key FILE          PEM public key bundles and assignments must be signed by\n"
+    "  --trusted-root FILE        TUF root.json trusted at installation (keys of the\n"
+    "                             repository and of the assignment director)\n"
     "  --install-hook PATH        program run to install or revert a bundle (optional)\n"
     "  --label k=v                device label at enrollment (repeatable)\n"
     "  --heartbeat-interval SEC   default 30\n"
@@ -82,7 +83,7 @@ void config_cleanup(agent_config *c)
     free_str(&c->server, false);
     free_str(&c->enroll_key, true);
     free_str(&c->data_dir, false);
-    free_str(&c->server_key, false);
+    free_str(&c->trusted_root, false);
     free_str(&c->install_hook, false);
     free_str(&c->boot_id_file, false);
     free_str(&c->hostname, false);
@@ -194,8 +195,8 @@ static rf_err set_key(agent_config *c, key_id k, const char *v, const char *wher
         return set_string(&c->enroll_key, v, err);
     case K_DATA_DIR:
         return set_string(&c->data_dir, v, err);
-    case K_SERVER_KEY:
-        return set_string(&c->server_key, v, err);
+    case K_TRUSTED_ROOT:
+        return set_string(&c->trusted_root, v, err);
     case K_INSTALL_HOOK:
         return set_string(&c->install_hook, v, err);
     case K_BOOT_ID_FILE:
@@ -348,8 +349,8 @@ rf_err config_finish(agent_config *c, rf_error *err)
         return rf_error_set(err, RF_ERR_INVALID, MISSING_FMT, "server");
     if (!c->data_dir)
         return rf_error_set(err, RF_ERR_INVALID, MISSING_FMT, "data-dir");
-    if (!c->server_key)
-        return rf_error_set(err, RF_ERR_INVALID, MISSING_FMT, "server-key");
+    if (!c->trusted_root)
+        return rf_error_set(err, RF_ERR_INVALID, MISSING_FMT, "trusted-root");
     if (strncmp(c->server, "http://", 7) != 0 && strncmp(c->server, "https://", 8) != 0)
         return rf_error_set(err, RF_ERR_INVALID, "--server must start with http:// or https://");
     if (!c->enroll_key && env_key && env_key[0] && !(c->enroll_key = strdup(env_key)))

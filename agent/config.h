@@ -16,7 +16,7 @@
 #define CONFIG_MAX_CRASH_DIRS 16
 
 typedef struct agent_config {
-    char *server, *enroll_key, *data_dir, *server_key, *install_hook, *boot_id_file, *hostname;
+    char *server, *enroll_key, *data_dir, *trusted_root, *install_hook, *boot_id_file, *hostname;
     char *labels[CONFIG_MAX_LABELS]; /* "k=v" */
     size_t nlabels;
     char *crash_dirs[CONFIG_MAX_CRASH_DIRS];

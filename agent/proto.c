@@ -156,6 +156,8 @@ static bool answers(proto_act_kind asked, proto_ev_kind got)
         return got == PROTO_EV_HEARTBEAT;
     case PROTO_ACT_POLL:
         return got == PROTO_EV_ASSIGNMENT;
+    case PROTO_ACT_REFRESH:
+        return got == PROTO_EV_REFRESHED;
     case PROTO_ACT_DOWNLOAD:
         return got == PROTO_EV_DOWNLOADED;
     case PROTO_ACT_INSTALL:
@@ -191,9 +193,10 @@ static void on_start(proto *p, int64_t now, const proto_event *ev)
     set_device(p, hex32_ok(ev->device_id) ? ev->device_id : "");
     for (uint32_t i = 0; i < p->nch; i++) {
         proto_channel *c = &p->ch[i];
-        /* A download or an unacknowledged "installing" does not survive a
-         * restart: the bundle is fetched and verified again. */
-        if (c->phase == PROTO_PHASE_DOWNLOAD || c->phase == PROTO_PHASE_AWAIT_ACK)
+        /* A refresh, a download or an unacknowledged "installing" does not
+         * survive a restart: the bundle is fetched and verified again. */
+        if (c->phase == PROTO_PHASE_REFRESH || c->phase == PROTO_PHASE_DOWNLOAD ||
+            c->phase == PROTO_PHASE_AWAIT_ACK)
             c->phase = PROTO_PHASE_NONE;
     }
     p->hb_next_ms = now;
@@ -305,6 +308,37 @@ static const char *assignment_refusal(const proto *p, int64_t now, const proto_a
     return why;
 }
 
+/* A refused assignment changes nothing but is reported: every channel shows
+ * verify_failed with the reason in the next heartbeat (while it reports
+ * nothing else), until an assignment is accepted again. */
+static void report_refusal(proto *p, int64_t now, const char *why)
+{
+    char msg[PROTO_ERROR_MAX];
+    size_t n = 0;
+
+    snprintf(msg, sizeof(msg), "assignment refused: %s", why ? why : "unknown reason");
+    for (; msg[n]; n++)
+        if ((unsigned char)msg[n] < 0x20 || (unsigned char)msg[n] >= 0x7f)
+            msg[n] = '?';
+    for (uint32_t i = 0; i < p->nch; i++) {
+        if (strcmp(p->ch[i].refusal, msg) == 0)
+            continue;
+        memcpy(p->ch[i].refusal, msg, n + 1);
+        proto_touch(p);
+        p->hb_next_ms = now;
+    }
+}
+
+static void clear_refusals(proto *p)
+{
+    for (uint32_t i = 0; i < p->nch; i++) {
+        if (!p->ch[i].refusal[0])
+            continue;
+        p->ch[i].refusal[0] = '\0';
+        proto_touch(p);
+    }
+}
+
 static void apply_assignment(proto *p, const proto_assignment *a)
 {
     bool seen[PROTO_MAX_CHANNELS + 1] = {false};
@@ -336,17 +370,22 @@ static void on_assignment(proto *p, int64_t now, const proto_event *ev)
             now + proto_backoff(&p->poll_backoff_ms,
                                 refused ? REFUSED_BACKOFF_MIN_MS : POLL_BACKOFF_MIN_MS,
                                 refused ? REFUSED_BACKOFF_MAX_MS : POLL_BACKOFF_MAX_MS);
-        proto_notef(p, RF_LOG_WARN, refused ? "assignment refused" : "assignment poll failed", NULL,
-                    "%s", ev->error ? ev->error : "unknown error");
+        proto_notef(p, refused ? RF_LOG_ERROR : RF_LOG_WARN,
+                    refused ? "assignment refused" : "assignment poll failed", NULL, "%s",
+                    ev->error ? ev->error : "unknown error");
+        if (refused)
+            report_refusal(p, now, ev->error);
         return;
     }
     if (assignment_refusal(p, now, a, why, sizeof(why))) {
         p->poll_retry_ms = now + proto_backoff(&p->poll_backoff_ms, REFUSED_BACKOFF_MIN_MS,
                                                REFUSED_BACKOFF_MAX_MS);
-        proto_notef(p, RF_LOG_WARN, "assignment refused", NULL, "%s", why);
+        proto_notef(p, RF_LOG_ERROR, "assignment refused", NULL, "%s", why);
+        report_refusal(p, now, why);
         return;
     }
     p->poll_backoff_ms = 0;
+    clear_refusals(p);
     if (p->have_counter && a->counter == p->counter)
         return; /* nothing new */
     p->counter = a->counter;
@@ -370,7 +409,9 @@ static void on_channel_answer(proto *p, int64_t now, const proto_event *ev)
     if (ev->channel >= p->nch)
         return;
     c = &p->ch[ev->channel];
-    if (ev->kind == PROTO_EV_DOWNLOADED)
+    if (ev->kind == PROTO_EV_REFRESHED)
+        chan_on_refreshed(p, c, now, ev);
+    else if (ev->kind == PROTO_EV_DOWNLOADED)
         chan_on_downloaded(p, c, now, ev);
     else if (ev->kind == PROTO_EV_INSTALLED)
         chan_on_installed(p, c, now, ev);
@@ -610,6 +651,8 @@ const char *proto_reported_state(const proto_channel *c)
     case PROTO_OP_NONE:
         break;
     }
+    if (c->refusal[0])
+        return "verify_failed";
     if (!c->current.id)
         return "idle";
     return c->run == PROTO_RUN_COMMITTED ? "committed" : "trial";
@@ -620,11 +663,16 @@ int64_t proto_reported_target(const proto_channel *c)
     return c->op == PROTO_OP_NONE ? 0 : c->target.id;
 }
 
+const char *proto_reported_error(const proto_channel *c)
+{
+    return c->op == PROTO_OP_NONE && c->refusal[0] ? c->refusal : c->error;
+}
+
 const char *proto_act_name(proto_act_kind k)
 {
-    static const char *const names[] = {"none",         "observe_boot", "persist", "enroll",
-                                        "check_health", "heartbeat",    "poll",    "download",
-                                        "install",      "revert",       "sleep",   "done"};
+    static const char *const names[] = {
+        "none",    "observe_boot", "persist", "enroll", "check_health", "heartbeat", "poll",
+        "refresh", "download",     "install", "revert", "sleep",        "done"};
     return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 

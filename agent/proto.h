@@ -1,11 +1,10 @@
 /* proto: the agent's protocol state machine, pure C over plain structs.
  * It is fed events (start, boot observed, answers to what it asked for, timer,
  * shutdown) with the current wall-clock time as a parameter, and answers with
- * exactly one action at a time (persist, enroll, heartbeat, poll, download,
- * install, revert, check health, sleep, done). It never does I/O, never reads
- * a clock and never allocates except for its channel array, so the real agent
- * (blocking calls) and the fleet simulator (one event loop, many devices)
- * drive the very same logic. */
+ * exactly one action at a time (persist, enroll, heartbeat, poll, refresh the
+ * trusted metadata, download, install, revert, check health, sleep, done). It never does I/O, never
+ * reads a clock and never allocates except for its channel array, so the real agent (blocking
+ * calls) and the fleet simulator (one event loop, many devices) drive the very same logic. */
 #ifndef AGENT_PROTO_H
 #define AGENT_PROTO_H
 
@@ -18,7 +17,7 @@
 #define PROTO_NAME_MAX 64      /* channel, bundle name, version */
 #define PROTO_DEVICE_ID_LEN 32 /* hex digits */
 #define PROTO_BOOT_ID_MAX 64
-#define PROTO_ERROR_MAX 160
+#define PROTO_ERROR_MAX 256
 #define PROTO_MAX_WAIT_S 60                /* longest long-poll */
 #define PROTO_MAX_BUNDLE_BYTES (1LL << 30) /* refuse larger bundles outright */
 
@@ -46,15 +45,17 @@ typedef enum proto_op {
     PROTO_OP_ROLLED_BACK
 } proto_op;
 
-/* Where the channel is in its work. DOWNLOAD and AWAIT_ACK are transient (a
- * restart starts the download again); INSTALL and REVERT are persisted before
- * the driver touches a slot, so a restart finishes or judges them. */
+/* Where the channel is in its work. REFRESH (the TUF update cycle and the
+ * target lookup), DOWNLOAD and AWAIT_ACK are transient (a restart fetches and
+ * verifies again); INSTALL and REVERT are persisted before the driver touches
+ * a slot, so a restart finishes or judges them. */
 typedef enum proto_phase {
     PROTO_PHASE_NONE = 0,
     PROTO_PHASE_DOWNLOAD,
     PROTO_PHASE_AWAIT_ACK,
     PROTO_PHASE_INSTALL,
-    PROTO_PHASE_REVERT
+    PROTO_PHASE_REVERT,
+    PROTO_PHASE_REFRESH
 } proto_phase;
 
 typedef enum proto_want_action { PROTO_WANT_INSTALL = 0, PROTO_WANT_REVERT } proto_want_action;
@@ -92,6 +93,9 @@ typedef struct proto_channel {
     int64_t activated_ms;  /* wall clock of the current bundle's activation */
     int64_t boots, unclean_shutdowns, crashes, local_rollbacks; /* since activation */
     char error[PROTO_ERROR_MAX];
+    /* Transient: why the last assignment was refused ("" = none); reported as
+     * verify_failed while nothing else is, until an assignment is accepted. */
+    char refusal[PROTO_ERROR_MAX];
     int64_t retry_bundle_id; /* bundle the back-off applies to */
     int64_t retry_at_ms;
     int64_t backoff_ms;
@@ -116,7 +120,10 @@ typedef enum proto_act_kind {
     PROTO_ACT_CHECK_HEALTH, /* scan crash dirs; answer PROTO_EV_HEALTH */
     PROTO_ACT_HEARTBEAT,    /* send wire_heartbeat(p, seq); answer PROTO_EV_HEARTBEAT */
     PROTO_ACT_POLL,         /* GET assignment?wait&known; answer PROTO_EV_ASSIGNMENT */
-    PROTO_ACT_DOWNLOAD,     /* metadata + content of bundle; answer PROTO_EV_DOWNLOADED */
+    PROTO_ACT_REFRESH,      /* TUF update cycle, then look up the bundle's target;
+                               answer PROTO_EV_REFRESHED */
+    PROTO_ACT_DOWNLOAD,     /* the bundle's target, checked against the verified targets
+                               metadata; answer PROTO_EV_DOWNLOADED */
     PROTO_ACT_INSTALL,      /* write slot, hook, switch; answer PROTO_EV_INSTALLED */
     PROTO_ACT_REVERT,       /* hook, switch back; answer PROTO_EV_REVERTED */
     PROTO_ACT_SLEEP,        /* until until_ms; answer PROTO_EV_TIMER */
@@ -129,9 +136,9 @@ typedef struct proto_action {
     int64_t seq;                /* HEARTBEAT */
     int wait_s;                 /* POLL: 0..PROTO_MAX_WAIT_S */
     int64_t known;              /* POLL: last accepted counter */
-    uint32_t channel;           /* DOWNLOAD, INSTALL, REVERT: index into p->ch */
-    const proto_bundle *bundle; /* DOWNLOAD/INSTALL: the target; REVERT: bundle to run again
-                                   (id 0 = none). Borrowed from p until the next step. */
+    uint32_t channel;           /* REFRESH, DOWNLOAD, INSTALL, REVERT: index into p->ch */
+    const proto_bundle *bundle; /* REFRESH/DOWNLOAD/INSTALL: the target; REVERT: bundle to run
+                                   again (id 0 = none). Borrowed from p until the next step. */
     proto_slot slot;            /* INSTALL: slot to write; REVERT: slot to switch to */
     bool hook_revert;           /* INSTALL: RF_ACTION=revert instead of install */
 } proto_action;
@@ -145,6 +152,7 @@ typedef enum proto_ev_kind {
     PROTO_EV_HEALTH,
     PROTO_EV_HEARTBEAT,
     PROTO_EV_ASSIGNMENT,
+    PROTO_EV_REFRESHED,
     PROTO_EV_DOWNLOADED,
     PROTO_EV_INSTALLED,
     PROTO_EV_REVERTED,
@@ -155,7 +163,8 @@ typedef enum proto_ev_kind {
 typedef enum proto_result {
     PROTO_OK = 0,
     PROTO_FAIL_IO,     /* transport, server or disk trouble: retried with back-off */
-    PROTO_FAIL_VERIFY, /* signature, hash, length or field mismatch: refused */
+    PROTO_FAIL_VERIFY, /* signature, threshold, version, expiry, hash, length or field
+                          mismatch, or an answer over its size limit: refused */
     PROTO_FAIL_HOOK    /* the install hook failed */
 } proto_result;
 
@@ -173,6 +182,12 @@ typedef struct proto_assignment {
     proto_assign_channel ch[PROTO_MAX_CHANNELS];
 } proto_assignment;
 
+/* A bundle's target as the verified TUF targets metadata lists it. */
+typedef struct proto_target {
+    int64_t length;
+    char sha256[65];
+} proto_target;
+
 /* An event. Only the fields of its kind are read; pointers are borrowed for
  * the duration of proto_step. */
 typedef struct proto_event {
@@ -182,8 +197,9 @@ typedef struct proto_event {
     const char *device_id;              /* START ("" or NULL: not enrolled), ENROLLED */
     int64_t seq;                        /* HEARTBEAT: echo of the action */
     const proto_assignment *assignment; /* ASSIGNMENT with PROTO_OK */
-    uint32_t channel;                   /* DOWNLOADED, INSTALLED, REVERTED: echo */
-    int64_t bundle_id;                  /* DOWNLOADED, INSTALLED, REVERTED: echo */
+    const proto_target *target;         /* REFRESHED with PROTO_OK */
+    uint32_t channel;                   /* REFRESHED, DOWNLOADED, INSTALLED, REVERTED: echo */
+    int64_t bundle_id;                  /* REFRESHED, DOWNLOADED, INSTALLED, REVERTED: echo */
     int64_t new_crashes;                /* BOOT, HEALTH, INSTALLED, REVERTED */
     const char *boot_id;                /* BOOT */
     proto_boot_class boot_class;        /* BOOT */
@@ -248,10 +264,11 @@ bool proto_channel_name_valid(const char *name);
  * what was asked are ignored. */
 void proto_step(proto *p, int64_t now_ms, const proto_event *ev, proto_action *act);
 
-/* The state a heartbeat reports for c ("idle", "installing", "trial", …) and
- * the target it names (0 = null). */
+/* The state a heartbeat reports for c ("idle", "installing", "trial", …), the
+ * target it names (0 = null) and its error ("" = null). */
 const char *proto_reported_state(const proto_channel *c);
 int64_t proto_reported_target(const proto_channel *c);
+const char *proto_reported_error(const proto_channel *c);
 
 /* The boot guard's decision applied to the state: the bundle on trial in c is
  * rolled back locally to the previous slot (or to none), counted, reported as

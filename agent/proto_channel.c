@@ -1,9 +1,12 @@
-/* One channel of the protocol state machine: deciding to download, asking for
- * the "installing" acknowledgement, activating into the inactive slot,
- * reverting, refusing, backing off, and judging an install or revert that a
- * restart interrupted. Like proto.c it never does I/O and never reads a clock;
- * it never activates a bundle whose "installing" report was not acknowledged
- * (reverts excepted: going back to known-good must not wait for the server). */
+/* One channel of the protocol state machine: deciding to fetch a bundle
+ * (refresh the trusted TUF metadata, compare its target with the assignment,
+ * download), asking for the "installing" acknowledgement, activating into the
+ * inactive slot, reverting, refusing, backing off, and judging an install or
+ * revert that a restart interrupted. Like proto.c it never does I/O and never
+ * reads a clock; it never installs bytes the verified targets metadata did not
+ * vouch for, and never activates a bundle whose "installing" report was not
+ * acknowledged (reverts excepted: going back to known-good must not wait for
+ * the server). */
 #include "proto.h"
 #include "proto_internal.h"
 
@@ -133,7 +136,8 @@ void chan_set_want(proto *p, proto_channel *c, const proto_want *w)
     p->dirty = true;
     /* Work for a bundle that is no longer wanted stops here (a persisted
      * install or revert is finished first and then judged again). */
-    if ((c->phase == PROTO_PHASE_DOWNLOAD || c->phase == PROTO_PHASE_AWAIT_ACK) &&
+    if ((c->phase == PROTO_PHASE_REFRESH || c->phase == PROTO_PHASE_DOWNLOAD ||
+         c->phase == PROTO_PHASE_AWAIT_ACK) &&
         (!c->want.present || c->target.id != c->want.bundle.id)) {
         c->phase = PROTO_PHASE_NONE;
         proto_notef(p, RF_LOG_INFO, "install cancelled", c, "bundle %lld is no longer assigned",
@@ -173,18 +177,26 @@ static proto_stepr settle(proto *p, proto_channel *c)
     return STEPR_CHANGED;
 }
 
+/* Asks for the action of the current fetch phase (REFRESH or DOWNLOAD). */
+static proto_stepr fetch_action(proto *p, proto_channel *c, proto_action *act)
+{
+    act->kind = c->phase == PROTO_PHASE_REFRESH ? PROTO_ACT_REFRESH : PROTO_ACT_DOWNLOAD;
+    act->channel = chan_index(p, c);
+    act->bundle = &c->target;
+    return STEPR_ACTED;
+}
+
+/* Fetching starts with the TUF update cycle: nothing is downloaded before the
+ * trusted targets metadata names the bundle. */
 static proto_stepr start_download(proto *p, proto_channel *c, proto_action *act, bool revert)
 {
     c->target = c->want.bundle;
     c->target.slot = PROTO_SLOT_NONE;
-    c->phase = PROTO_PHASE_DOWNLOAD;
+    c->phase = PROTO_PHASE_REFRESH;
     c->hook_revert = revert;
-    act->kind = PROTO_ACT_DOWNLOAD;
-    act->channel = chan_index(p, c);
-    act->bundle = &c->target;
-    proto_notef(p, RF_LOG_INFO, "download", c, "bundle %lld version %s (%s)",
+    proto_notef(p, RF_LOG_INFO, "fetch", c, "bundle %lld version %s (%s): refreshing metadata",
                 (long long)c->target.id, c->target.version, revert ? "revert" : "install");
-    return STEPR_ACTED;
+    return fetch_action(p, c, act);
 }
 
 static proto_stepr refuse_blocked(proto *p, proto_channel *c, int64_t now)
@@ -206,11 +218,17 @@ static proto_stepr refuse_blocked(proto *p, proto_channel *c, int64_t now)
     return STEPR_CHANGED;
 }
 
+/* A revert to the bundle kept in the other slot downloads nothing and so runs
+ * no TUF refresh: its bytes were checked against the verified targets
+ * metadata when they were installed, the director names the same SHA-256,
+ * and the driver checks the slot against it again before switching. Going
+ * back to known-good must not depend on the repository being reachable. */
 static proto_stepr plan_revert(proto *p, proto_channel *c, int64_t now, proto_action *act)
 {
     const proto_bundle *w = &c->want.bundle;
 
-    if (!w->id || (c->previous.id == w->id && c->previous.slot != PROTO_SLOT_NONE)) {
+    if (!w->id || (c->previous.id == w->id && c->previous.slot != PROTO_SLOT_NONE &&
+                   strcmp(c->previous.sha256, w->sha256) == 0)) {
         /* Back to the other slot, or to nothing. */
         if (c->current.id)
             mark_failed(p, c, c->current.id, PROTO_FAILED_REVERTED);
@@ -236,6 +254,8 @@ proto_stepr chan_plan(proto *p, proto_channel *c, int64_t now, proto_action *act
 {
     const proto_want *w = &c->want;
 
+    if (c->phase == PROTO_PHASE_REFRESH || c->phase == PROTO_PHASE_DOWNLOAD)
+        return fetch_action(p, c, act);
     if (c->phase != PROTO_PHASE_NONE || !w->present)
         return STEPR_NOTHING;
     if (w->bundle.id == c->current.id)
@@ -270,6 +290,64 @@ void chan_installing_acked(proto *p, proto_channel *c)
     enter_install(p, c);
 }
 
+/* The bundle was refused (metadata, target or bytes): reported at once,
+ * retried only after a long back-off. */
+static void refuse_target(proto *p, proto_channel *c, int64_t now, const char *why)
+{
+    c->phase = PROTO_PHASE_NONE;
+    c->op = PROTO_OP_VERIFY_FAILED;
+    set_error(c, why ? why : "verification failed");
+    set_backoff(c, c->target.id, now, PROTO_VERIFY_BACKOFF_MIN_MS, PROTO_VERIFY_BACKOFF_MAX_MS);
+    proto_touch(p);
+    p->hb_next_ms = now;
+    proto_notef(p, RF_LOG_ERROR, "bundle refused", c,
+                "bundle %lld: %s; nothing installed, bundle %lld keeps running; retry in %lld s",
+                (long long)c->target.id, c->error, (long long)c->current.id,
+                (long long)(c->backoff_ms / 1000));
+}
+
+static void fetch_failed(proto *p, proto_channel *c, int64_t now, const char *what, const char *why)
+{
+    c->phase = PROTO_PHASE_NONE;
+    set_backoff(c, c->target.id, now, PROTO_IO_BACKOFF_MIN_MS, PROTO_IO_BACKOFF_MAX_MS);
+    p->dirty = true;
+    proto_notef(p, RF_LOG_WARN, what, c, "bundle %lld: %s; retry in %lld s",
+                (long long)c->target.id, why ? why : "unknown error",
+                (long long)(c->backoff_ms / 1000));
+}
+
+void chan_on_refreshed(proto *p, proto_channel *c, int64_t now, const proto_event *ev)
+{
+    const proto_target *t = ev->target;
+    char why[512]; /* set_error keeps what fits */
+
+    if (c->phase != PROTO_PHASE_REFRESH || c->target.id != ev->bundle_id)
+        return;
+    if (ev->result == PROTO_FAIL_IO) {
+        fetch_failed(p, c, now, "metadata refresh failed", ev->error);
+        return;
+    }
+    if (ev->result != PROTO_OK || !t) {
+        refuse_target(p, c, now, ev->error);
+        return;
+    }
+    /* The director's assignment and the repository's targets metadata are
+     * signed by different keys; both must name the same bytes. */
+    if (t->length != c->target.length || strcmp(t->sha256, c->target.sha256) != 0) {
+        snprintf(why, sizeof(why),
+                 "tuf: target %s/%s-%s in targets metadata (%lld bytes, sha256 %.12s...) "
+                 "differs from the assignment (%lld bytes, sha256 %.12s...)",
+                 c->name, c->target.name, c->target.version, (long long)t->length, t->sha256,
+                 (long long)c->target.length, c->target.sha256);
+        refuse_target(p, c, now, why);
+        return;
+    }
+    c->phase = PROTO_PHASE_DOWNLOAD;
+    proto_notef(p, RF_LOG_INFO, "download", c,
+                "bundle %lld version %s: the verified targets metadata lists it (%lld bytes)",
+                (long long)c->target.id, c->target.version, (long long)t->length);
+}
+
 void chan_on_downloaded(proto *p, proto_channel *c, int64_t now, const proto_event *ev)
 {
     if (c->phase != PROTO_PHASE_DOWNLOAD || c->target.id != ev->bundle_id)
@@ -294,21 +372,10 @@ void chan_on_downloaded(proto *p, proto_channel *c, int64_t now, const proto_eve
                     (long long)c->target.id);
         return;
     }
-    if (ev->result == PROTO_FAIL_VERIFY) {
-        c->op = PROTO_OP_VERIFY_FAILED;
-        set_error(c, ev->error ? ev->error : "verification failed");
-        set_backoff(c, c->target.id, now, PROTO_VERIFY_BACKOFF_MIN_MS, PROTO_VERIFY_BACKOFF_MAX_MS);
-        proto_touch(p);
-        p->hb_next_ms = now;
-        proto_notef(p, RF_LOG_ERROR, "bundle refused", c, "bundle %lld: %s; retry in %lld s",
-                    (long long)c->target.id, c->error, (long long)(c->backoff_ms / 1000));
-        return;
-    }
-    set_backoff(c, c->target.id, now, PROTO_IO_BACKOFF_MIN_MS, PROTO_IO_BACKOFF_MAX_MS);
-    p->dirty = true;
-    proto_notef(p, RF_LOG_WARN, "download failed", c, "bundle %lld: %s; retry in %lld s",
-                (long long)c->target.id, ev->error ? ev->error : "unknown error",
-                (long long)(c->backoff_ms / 1000));
+    if (ev->result == PROTO_FAIL_VERIFY)
+        refuse_target(p, c, now, ev->error);
+    else
+        fetch_failed(p, c, now, "download failed", ev->error);
 }
 
 void chan_on_installed(proto *p, proto_channel *c, int64_t now, const proto_event *ev)

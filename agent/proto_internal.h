@@ -29,6 +29,7 @@ void chan_set_want(proto *p, proto_channel *c, const proto_want *w);
 proto_stepr chan_activation(proto *p, proto_channel *c, int64_t now, proto_action *act);
 proto_stepr chan_plan(proto *p, proto_channel *c, int64_t now, proto_action *act);
 void chan_installing_acked(proto *p, proto_channel *c);
+void chan_on_refreshed(proto *p, proto_channel *c, int64_t now, const proto_event *ev);
 void chan_on_downloaded(proto *p, proto_channel *c, int64_t now, const proto_event *ev);
 void chan_on_installed(proto *p, proto_channel *c, int64_t now, const proto_event *ev);
 void chan_on_reverted(proto *p, proto_channel *c, int64_t now, const proto_event *ev);

@@ -11,7 +11,8 @@
 static const char *const RUN_NAMES[] = {"idle", "trial", "committed"};
 static const char *const OP_NAMES[] = {"none", "installing", "install_failed", "verify_failed",
                                        "rolled_back"};
-static const char *const PHASE_NAMES[] = {"none", "download", "await_ack", "install", "revert"};
+static const char *const PHASE_NAMES[] = {"none",    "download", "await_ack",
+                                          "install", "revert",   "refresh"};
 static const char *const ACTION_NAMES[] = {"install", "revert"};
 static const char *const FAILED_NAMES[] = {"own", "reverted"};
 

@@ -1,15 +1,13 @@
 /* JSON shapes of the agent protocol (docs/api.md) mapped to and from plain
  * structs. Everything read here comes from the network: every field is
  * type-checked and bounded, strings are copied only after their length is
- * known, and errors name the field. This file must never do I/O and must never
- * hand out data from an envelope whose signature it did not check. */
+ * known, and errors name the field. This file must never do I/O; signatures
+ * are checked before anything reaches it (rf_tuf_assignment_verify). */
 #include "wire.h"
-#include "rf_signed.h"
 #include "rf_util.h"
 
+#include <stdio.h>
 #include <string.h>
-
-#define WIRE_MAX_BODY (1024 * 1024)
 
 bool wire_label_key_valid(const char *k)
 {
@@ -153,56 +151,10 @@ out:
     return rc;
 }
 
-rf_err wire_verify_envelope(const char *body, size_t len, const rf_key *key, const char *type,
-                            json_t **root, json_t **signed_obj, rf_error *err)
-{
-    json_error_t jerr;
-    json_t *r = NULL, *s = NULL;
-    const json_t *t;
-    rf_err rc;
-
-    *root = NULL;
-    *signed_obj = NULL;
-    if (len > WIRE_MAX_BODY) {
-        rc = rf_error_set(err, RF_ERR_TOO_LARGE, "%s document larger than %d bytes", type,
-                          WIRE_MAX_BODY);
-        goto out;
-    }
-    r = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(r)) {
-        rc = rf_error_set(err, RF_ERR_VERIFY, "%s document is not a JSON object: %s", type,
-                          r ? "wrong type" : jerr.text);
-        goto out;
-    }
-    if ((rc = rf_signed_verify(r, key, &s, err)) != RF_OK) {
-        char msg[sizeof(err->message)] = "";
-        if (err)
-            memcpy(msg, err->message, sizeof(msg));
-        rc = rf_error_set(err, RF_ERR_VERIFY, "%s signature not valid for the pinned key: %s", type,
-                          msg);
-        goto out;
-    }
-    t = json_object_get(s, "_type");
-    if (!json_is_string(t) || strcmp(json_string_value(t), type) != 0) {
-        rc = rf_error_set(err, RF_ERR_VERIFY, "signed document is not of type '%s'", type);
-        goto out;
-    }
-    *root = r;
-    *signed_obj = s;
-    r = NULL;
-out:
-    if (rc != RF_OK && err && err->code != rc)
-        err->code = rc;
-    json_decref(r);
-    return rc;
-}
-
-/* Bundle fields shared by assignments and metadata. */
-static rf_err parse_bundle_fields(const json_t *o, const char *path, proto_bundle *b,
-                                  bool name_required, rf_error *err)
+/* The bundle fields of an assignment channel. */
+static rf_err parse_bundle_fields(const json_t *o, const char *path, proto_bundle *b, rf_error *err)
 {
     const char *sha = NULL, *version = NULL, *name = NULL;
-    const json_t *jn = json_object_get(o, "name");
     rf_err rc;
 
     if ((rc = get_int(o, path, "length", 0, PROTO_MAX_BUNDLE_BYTES, &b->length, err)) != RF_OK ||
@@ -215,16 +167,35 @@ static rf_err parse_bundle_fields(const json_t *o, const char *path, proto_bundl
     if (!version_valid(version))
         return rf_error_set(err, RF_ERR_INVALID,
                             "field '%sversion': must be 1-64 of [A-Za-z0-9._+-]", path);
-    if (jn || name_required) {
-        if ((rc = get_str(o, path, "name", &name, err)) != RF_OK)
-            return rc;
-        if (!proto_channel_name_valid(name))
-            return rf_error_set(err, RF_ERR_INVALID, "field '%sname': must be 1-64 of [a-z0-9._-]",
-                                path);
-        copy_str(b->name, sizeof(b->name), name);
-    }
+    if ((rc = get_str(o, path, "name", &name, err)) != RF_OK)
+        return rc;
+    if (!proto_channel_name_valid(name))
+        return rf_error_set(err, RF_ERR_INVALID, "field '%sname': must be 1-64 of [a-z0-9._-]",
+                            path);
+    copy_str(b->name, sizeof(b->name), name);
     copy_str(b->sha256, sizeof(b->sha256), sha);
     copy_str(b->version, sizeof(b->version), version);
+    return RF_OK;
+}
+
+rf_err wire_target_path(const char *channel, const proto_bundle *b, char *out, size_t len)
+{
+    return rf_snprintf(out, len, "%s/%s-%s", channel, b->name, b->version);
+}
+
+/* The target path the director signed must be the one the bundle's fields
+ * name: the agent looks that path up in the TUF targets metadata. */
+static rf_err check_target(const json_t *o, const char *path, const char *channel,
+                           const proto_bundle *b, rf_error *err)
+{
+    char want[WIRE_TARGET_PATH_MAX + 1];
+    const char *target = NULL;
+    rf_err rc;
+
+    if ((rc = get_str(o, path, "target", &target, err)) != RF_OK)
+        return rc;
+    if (wire_target_path(channel, b, want, sizeof(want)) != RF_OK || strcmp(target, want) != 0)
+        return rf_error_set(err, RF_ERR_INVALID, "field '%starget': must be '%s'", path, want);
     return RF_OK;
 }
 
@@ -264,9 +235,10 @@ static rf_err parse_assign_channel(const char *name, const json_t *o, proto_assi
                                 path);
         return RF_OK; /* run nothing on this channel */
     }
-    if ((rc = get_int(o, path, "bundle_id", 1, INT64_MAX, &ac->want.bundle.id, err)) != RF_OK)
+    if ((rc = get_int(o, path, "bundle_id", 1, INT64_MAX, &ac->want.bundle.id, err)) != RF_OK ||
+        (rc = parse_bundle_fields(o, path, &ac->want.bundle, err)) != RF_OK)
         return rc;
-    return parse_bundle_fields(o, path, &ac->want.bundle, false, err);
+    return check_target(o, path, name, &ac->want.bundle, err);
 }
 
 static rf_err parse_time(const json_t *o, const char *key, int64_t *out, rf_error *err)
@@ -313,53 +285,6 @@ rf_err wire_assignment_parse(const json_t *s, proto_assignment *out, rf_error *e
     return RF_OK;
 }
 
-rf_err wire_meta_parse(const json_t *s, wire_meta *out, rf_error *err)
-{
-    proto_bundle b;
-    const char *channel = NULL;
-    rf_err rc;
-
-    memset(out, 0, sizeof(*out));
-    memset(&b, 0, sizeof(b));
-    if ((rc = get_int(s, "", "id", 1, INT64_MAX, &out->id, err)) != RF_OK ||
-        (rc = get_str(s, "", "channel", &channel, err)) != RF_OK)
-        return rc;
-    if (!proto_channel_name_valid(channel))
-        return rf_error_set(err, RF_ERR_INVALID, "field 'channel': must be 1-64 of [a-z0-9._-]");
-    if ((rc = parse_bundle_fields(s, "", &b, true, err)) != RF_OK)
-        return rc;
-    copy_str(out->channel, sizeof(out->channel), channel);
-    copy_str(out->name, sizeof(out->name), b.name);
-    copy_str(out->version, sizeof(out->version), b.version);
-    copy_str(out->sha256, sizeof(out->sha256), b.sha256);
-    out->length = b.length;
-    return RF_OK;
-}
-
-rf_err wire_meta_check(const wire_meta *m, const char *channel, const proto_bundle *want,
-                       rf_error *err)
-{
-    const char *field = NULL;
-
-    if (m->id != want->id)
-        field = "id";
-    else if (strcmp(m->channel, channel) != 0)
-        field = "channel";
-    else if (strcmp(m->sha256, want->sha256) != 0)
-        field = "sha256";
-    else if (m->length != want->length)
-        field = "length";
-    else if (strcmp(m->version, want->version) != 0)
-        field = "version";
-    else if (want->name[0] && strcmp(m->name, want->name) != 0)
-        field = "name";
-    if (!field)
-        return RF_OK;
-    return rf_error_set(err, RF_ERR_VERIFY,
-                        "signed metadata field '%s' differs from the assignment for bundle %lld",
-                        field, (long long)want->id);
-}
-
 static json_t *id_or_null(int64_t id)
 {
     return id ? json_integer(id) : json_null();
@@ -372,7 +297,7 @@ static json_t *heartbeat_channel(const proto_channel *c)
         proto_reported_state(c), "target_bundle_id", id_or_null(proto_reported_target(c)), "boots",
         (json_int_t)c->boots, "unclean_shutdowns", (json_int_t)c->unclean_shutdowns, "crashes",
         (json_int_t)c->crashes, "local_rollbacks", (json_int_t)c->local_rollbacks, "error",
-        c->error[0] ? json_string(c->error) : json_null());
+        proto_reported_error(c)[0] ? json_string(proto_reported_error(c)) : json_null());
 }
 
 json_t *wire_heartbeat(const proto *p, int64_t seq, int64_t uptime_s, const char *agent_version)

@@ -175,6 +175,19 @@ static const cli_command *cmd_find(const cli_command *cmds, size_t n, const char
     return NULL;
 }
 
+/* 1 when a command of group is named "sub …" (a three-word command). */
+static int has_subgroup(const cli_command *cmds, size_t n, const char *group, const char *sub)
+{
+    size_t len = strlen(sub);
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(cmds[k].group, group) == 0 && cmds[k].name != NULL &&
+            strncmp(cmds[k].name, sub, len) == 0 && cmds[k].name[len] == ' ') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Parses what follows the command words. */
 static rf_err parse_rest(int argc, char *const argv[], int i, const cli_command *cmd, cli_args *a,
                          rf_error *err)
@@ -257,6 +270,29 @@ rf_err cli_parse(int argc, char *const argv[], const cli_command *cmds, size_t n
                            : rf_error_set(err, RF_ERR_INVALID, "'%s' needs a subcommand", group);
         }
         cmd = cmd_find(cmds, ncmds, group, sub);
+        if (cmd == NULL && has_subgroup(cmds, ncmds, group, sub)) {
+            /* Three words: "channel plan show". */
+            const char *third = NULL;
+            char two[64];
+            rc = next_word(argc, argv, &i, a, &third, err);
+            if (rc != RF_OK) {
+                return rc;
+            }
+            if (third == NULL) {
+                out->group = group;
+                return a->help ? RF_OK
+                               : rf_error_set(err, RF_ERR_INVALID, "'%s %s' needs a subcommand",
+                                              group, sub);
+            }
+            if (rf_snprintf(two, sizeof two, "%s %s", sub, third) == RF_OK) {
+                cmd = cmd_find(cmds, ncmds, group, two);
+            }
+            if (cmd == NULL) {
+                out->group = group;
+                return rf_error_set(err, RF_ERR_INVALID, "unknown command '%s %s %.32s'", group,
+                                    sub, third);
+            }
+        }
         if (cmd == NULL) {
             out->group = group;
             return rf_error_set(err, RF_ERR_INVALID, "unknown command '%s %s'", group, sub);

@@ -51,13 +51,38 @@ typedef struct cli_args {
 
 /* ---- requests, views and commands ------------------------------------- */
 
-typedef struct cli_request {
+struct cli_view;
+
+/* Appends the human form of answer (borrowed; NULL for an empty body) to out. */
+typedef rf_err (*cli_render_fn)(const json_t *answer, const struct cli_view *v, rf_buf *out,
+                                rf_error *err);
+
+typedef struct cli_request cli_request;
+struct cli_args;
+
+/* Completes a two-step request from the object read first (fetched,
+ * borrowed): sets the path and body of a change, say. Pure. */
+typedef rf_err (*cli_prepare_fn)(const struct cli_args *a, const json_t *fetched, cli_request *req,
+                                 rf_error *err);
+
+struct cli_request {
     const char *method; /* static string: "GET", "POST", "PUT", "DELETE" */
     rf_buf path;        /* "/v1/…?…", already escaped */
     json_t *body;       /* owned (new reference) or NULL for no body */
     const char *upload; /* bundle push: the file to send, borrowed from argv */
     char if_match[32];  /* the object version a change is based on; "" for none */
-} cli_request;
+    /* A first step: when fetch_path is set it is read (GET) before the
+     * request is sent; prepare (may be NULL) completes the request from it.
+     * With guard, the object's "version" goes out as If-Match (unless
+     * if_match is set), and a 409 shows the object as it is now through
+     * state_render (or as JSON with --json). */
+    char fetch_path[256];
+    cli_prepare_fn prepare;
+    int guard;
+    cli_render_fn state_render;
+    /* A plan file (JSON) whose stages become the body's "stages"; borrowed. */
+    const char *plan_file;
+};
 
 void cli_request_init(cli_request *r);
 void cli_request_cleanup(cli_request *r); /* NULL-safe */
@@ -68,6 +93,17 @@ char *cli_request_body(const cli_request *r);
 /* Sets the method (a static string) and a printf-formed path. */
 rf_err cli_request_set(cli_request *r, const char *method, rf_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Guards the change with the version of the object at the printf-formed
+ * path, shown through state_render when the server answers 409. The
+ * version is --if-version when a gives it (what the user last saw), else
+ * the one read just before sending. */
+rf_err cli_request_guard(cli_request *r, const struct cli_args *a, cli_render_fn state_render,
+                         rf_error *err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Reads the printf-formed path first and lets prepare complete the request. */
+rf_err cli_request_fetch(cli_request *r, cli_prepare_fn prepare, rf_error *err, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+/* Makes sure the body is a JSON object (creates an empty one). */
+rf_err cli_request_object(cli_request *r, rf_error *err);
 
 /* What a renderer may know besides the answer: the arguments and the time. */
 typedef struct cli_view {
@@ -81,9 +117,6 @@ struct cli_command;
  * flag on bad input (a usage error). No I/O. */
 typedef rf_err (*cli_build_fn)(const struct cli_command *cmd, const cli_args *a, cli_request *req,
                                rf_error *err);
-/* Appends the human form of answer (borrowed; NULL for an empty body) to out. */
-typedef rf_err (*cli_render_fn)(const json_t *answer, const cli_view *v, rf_buf *out,
-                                rf_error *err);
 /* A command that does its own talking (version now; later events --follow,
  * rollout watch). Returns the exit status. */
 typedef int (*cli_run_fn)(const struct cli_command *cmd, const cli_args *a);
@@ -137,6 +170,8 @@ rf_err cli_parse_rate(const char *flag, const char *s, double *out, rf_error *er
 /* "k=v" into labels (an object, borrowed): key [a-z0-9._-]{1,64}, value up to
  * 128 printable characters, no duplicate keys, at most CLI_MAX_LABELS. */
 rf_err cli_parse_label(const char *s, json_t *labels, rf_error *err);
+/* 1 when s is a whole device id: 32 lowercase hex digits. */
+int cli_device_id_ok(const char *s);
 /* "LO-HI" with 0 <= LO <= HI <= 9999. */
 rf_err cli_parse_buckets(const char *s, int *lo, int *hi, rf_error *err);
 /* A JSON string for text given as `what` ("--reason", "NAME"); fails naming
@@ -152,6 +187,72 @@ typedef struct cli_conf_in {
     const char *env_url, *env_token, *env_admin_token;
 } cli_conf_in;
 rf_err cli_resolve_conf(const cli_conf_in *in, const char **url, const char **token, rf_error *err);
+
+/* ---- spec.c: durations, start windows, stage specs -------------------- */
+
+#define CLI_MAX_BAKE_S (30LL * 86400) /* longest bake a stage may ask for */
+
+/* "90", "90s", "10m", "2h", "1d", "1h30m" (units largest first, each once)
+ * into seconds within [0, max_s]. flag names the option in messages. */
+rf_err cli_parse_duration(const char *flag, const char *s, long long max_s, long long *out,
+                          rf_error *err);
+/* The two largest units: "45s", "12m", "1h5m", "2d3h"; "0s" for <= 0. */
+void cli_duration_text(long long secs, char *out, size_t outlen);
+/* "mon".."sun" for 0..6 (Monday first), "?" otherwise. Static string. */
+const char *cli_day_name(int day);
+
+/* A UTC start window: the days (bit 0 = Monday … bit 6 = Sunday) and the
+ * hours [start_hour, end_hour); start > end runs past midnight. */
+typedef struct cli_window {
+    unsigned days;
+    int start_hour; /* 0..23 */
+    int end_hour;   /* 1..24 */
+} cli_window;
+
+/* "mon-fri 09-17", "sat,sun 00-24", "daily 22-06", "* 9-17", "fri-mon 09:00-17:00". */
+rf_err cli_parse_window(const char *flag, const char *s, cli_window *out, rf_error *err);
+/* The canonical form back: "mon-fri 09-17", "daily 22-06", "mon,wed 08-12". */
+rf_err cli_window_text(const cli_window *w, rf_buf *out);
+
+enum {
+    CLI_STAGE_RING = 1u << 0,
+    CLI_STAGE_PERCENT = 1u << 1,
+    CLI_STAGE_BAKE = 1u << 2,
+    CLI_STAGE_MIN_HEALTHY = 1u << 3,
+    CLI_STAGE_RATE = 1u << 4,
+    CLI_STAGE_PROMOTION = 1u << 5,
+    CLI_STAGE_APPROVAL = 1u << 6
+};
+
+/* One --stage: which parts were given (set, CLI_STAGE_* bits) and their values. */
+typedef struct cli_stage_spec {
+    unsigned set;
+    char ring[65]; /* a ring name, or its id in digits */
+    int percent;   /* 1..100 */
+    long long bake_s;
+    long long min_healthy;
+    double max_failure_rate; /* (0, 1] */
+    int auto_promote;        /* promotion=auto */
+    int approval;            /* needs an approval by someone other than the creator */
+} cli_stage_spec;
+
+/* "ring=canary,percent=100,bake=10m,min-healthy=2,max-failure-rate=0.2,
+ * promotion=auto,approval": ring is required; every other part optional
+ * and given at most once; bare "approval" means approval=yes. */
+rf_err cli_parse_stage(const char *flag, const char *s, cli_stage_spec *out, rf_error *err);
+
+/* A window as the server's JSON, appended to windows (an array, borrowed):
+ * {"days": [...], "hours": [from, to]}; one past midnight becomes two. */
+rf_err cli_window_json(const cli_window *w, json_t *windows, rf_error *err);
+/* A ring's "windows" as text: "mon-fri 09-17; sat 10-12", "always" when empty. */
+rf_err cli_windows_text(const json_t *windows, rf_buf *out);
+/* A stage spec as the server's stage object (new reference in *out):
+ * "ring_id" for digits, else "ring"; only the parts given. */
+rf_err cli_stage_json(const cli_stage_spec *st, json_t **out, rf_error *err);
+/* The stages of a plan file: a list of stages, or an object holding
+ * "stages" (what 'channel plan show --json' prints). Display-only members
+ * and nulls are dropped. New reference in *out. */
+rf_err cli_plan_stages(const json_t *doc, json_t **out, rf_error *err);
 
 /* ---- url.c: URLs ------------------------------------------------------ */
 
@@ -223,5 +324,7 @@ rf_err cli_render_id(const json_t *answer, const cli_view *v, rf_buf *out, rf_er
 rf_err cli_help_top(const cli_command *cmds, size_t n, rf_buf *out);
 rf_err cli_help_group(const cli_command *cmds, size_t n, const char *group, rf_buf *out);
 rf_err cli_help_command(const cli_command *cmd, rf_buf *out);
+/* Appends text with its words wrapped at width columns, then a newline. */
+rf_err cli_wrap_text(rf_buf *out, const char *text, size_t width);
 
 #endif

@@ -25,13 +25,16 @@ struct cli_client {
     char *token;
     size_t token_len;
     long timeout_ms;
+    const volatile sig_atomic_t *cancel;
     char errbuf[CURL_ERROR_SIZE];
 };
 
 /* State of one transfer, seen by the callbacks. */
 typedef struct xfer {
+    CURL *curl;
     cli_response *resp;
     cli_upload *upload;
+    cli_sink *sink;
     int too_large;
     int read_errno;
 } xfer;
@@ -104,10 +107,62 @@ void cli_client_set_timeout(cli_client *c, long timeout_ms)
     c->timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
 }
 
+void cli_client_set_cancel(cli_client *c, const volatile sig_atomic_t *flag)
+{
+    c->cancel = flag;
+}
+
+/* Called by curl about once a second and on progress: a non-zero return
+ * aborts the transfer. */
+static int progress_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const cli_client *c = userdata;
+    return c->cancel != NULL && *c->cancel != 0;
+}
+
+/* A 2xx body into the sink's file; 0 (curl stops) on a write error or
+ * past the sink's limit. */
+static size_t sink_write(xfer *x, const char *ptr, size_t n)
+{
+    cli_sink *s = x->sink;
+    if (s->written + n > s->max) {
+        x->too_large = 1;
+        return 0;
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(s->fd, ptr + done, n - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            s->write_errno = w < 0 ? errno : EIO;
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    if (s->sha != NULL) {
+        rf_sha256_update(s->sha, ptr, n);
+    }
+    s->written += n;
+    return n;
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     xfer *x = userdata;
     size_t n = size * nmemb;
+    long status = 0;
+    if (x->sink != NULL) {
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status <= 299) {
+            return sink_write(x, ptr, n);
+        }
+    }
     if (rf_buf_append(&x->resp->body, ptr, n) != RF_OK) {
         x->too_large = 1;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
@@ -235,6 +290,11 @@ static CURLcode set_options(cli_client *c, const cli_http_req *req, const char *
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, x);
+    if (c->cancel != NULL) {
+        SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+        SET(CURLOPT_XFERINFODATA, c);
+        SET(CURLOPT_NOPROGRESS, 0L);
+    }
     if (req->upload != NULL) {
         SET(CURLOPT_POST, 1L);
         SET(CURLOPT_READFUNCTION, read_cb);
@@ -265,15 +325,22 @@ static rf_err transfer_error(const cli_client *c, CURLcode cc, const xfer *x, rf
     char where[256];
     cli_url_redact(c->base, where, sizeof where);
     const char *why = c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(cc);
+    if (x->sink != NULL && x->sink->write_errno != 0) {
+        return rf_error_set(err, RF_ERR_IO, "writing the download failed: %s",
+                            strerror(x->sink->write_errno));
+    }
     if (x->too_large) {
-        return rf_error_set(err, RF_ERR_TOO_LARGE, "the answer from %s is larger than %zu MiB",
-                            where, CLI_MAX_RESPONSE >> 20);
+        return rf_error_set(err, RF_ERR_TOO_LARGE, "the answer from %s is larger than %s", where,
+                            x->sink != NULL ? "the bundle's length" : "16 MiB");
     }
     if (x->read_errno != 0) {
         return rf_error_set(err, RF_ERR_IO, "reading the bundle file failed: %s",
                             strerror(x->read_errno));
     }
     switch (cc) {
+    case CURLE_ABORTED_BY_CALLBACK:
+        /* Cancelled (Ctrl-C): the caller knows; nothing worth saying. */
+        return rf_error_set(err, RF_ERR_IO, "%s", "");
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -289,7 +356,7 @@ static rf_err transfer_error(const cli_client *c, CURLcode cc, const xfer *x, rf
 rf_err cli_client_send(cli_client *c, const cli_http_req *req, cli_response *resp, rf_error *err)
 {
     rf_err rc = RF_OK;
-    xfer x = {resp, req->upload, 0, 0};
+    xfer x = {c->curl, resp, req->upload, req->sink, 0, 0};
     rf_buf url;
     rf_buf_init(&url, 16384);
     struct curl_slist *headers = NULL;

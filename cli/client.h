@@ -10,6 +10,7 @@
 #include "rf_crypto.h"
 #include "rf_err.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 typedef struct cli_client cli_client;
@@ -32,6 +33,17 @@ typedef struct cli_upload {
     rf_sha256_ctx *sha;
 } cli_upload;
 
+/* Where a 2xx answer's body goes instead of memory (bundle downloads):
+ * written to fd as it arrives, fed to sha (borrowed, may be NULL), at most
+ * max bytes (more fails the transfer). Error answers still go to memory. */
+typedef struct cli_sink {
+    int fd;
+    rf_sha256_ctx *sha;
+    uint64_t max;
+    uint64_t written;
+    int write_errno; /* set when a write failed */
+} cli_sink;
+
 typedef struct cli_http_req {
     const char *method; /* "GET", "POST", "PUT", "DELETE" */
     const char *path;   /* "/v1/…", appended to the base URL */
@@ -39,6 +51,7 @@ typedef struct cli_http_req {
     size_t body_len;
     cli_upload *upload;   /* instead of body: stream this file (octet-stream) */
     const char *if_match; /* If-Match value or NULL */
+    cli_sink *sink;       /* or NULL: the answer body goes to resp->body */
 } cli_http_req;
 
 /* base_url must already be checked by cli_base_url. The token is copied. */
@@ -47,6 +60,11 @@ void cli_client_free(cli_client *c); /* NULL-safe; wipes the token */
 /* Whole-request timeout in milliseconds (0: none; uploads rely on a stall
  * limit instead). The connect timeout is fixed at 10 s. */
 void cli_client_set_timeout(cli_client *c, long timeout_ms);
+
+/* While *flag (borrowed, may be NULL to stop watching) is non-zero a
+ * transfer in progress is abandoned within a second or two and fails with
+ * RF_ERR_IO and an empty message: lets Ctrl-C end a long-poll at once. */
+void cli_client_set_cancel(cli_client *c, const volatile sig_atomic_t *flag);
 
 /* Sends one request. RF_OK whenever an HTTP answer arrived, whatever its
  * status (resp->status); RF_ERR_IO when the server could not be reached or

@@ -1,8 +1,8 @@
-/* `ringfence rollout …`: create, list, status and the six transitions.
- * Pure. The status view is what a release engineer watches during a
- * rollout: a header line (id, bundle, channel, state, current stage), the
- * policy, a table of stages and, once halted, the figures that halted it.
- * Every string from the server goes through the cleaning helpers. */
+/* `ringfence rollout …`: create (with a plan from --stage specs or a
+ * file), list, status, health, approve and the transitions. Pure. Every
+ * transition is guarded: the rollout's version is read first and sent as
+ * If-Match, so two engineers acting at once cannot both win. What status
+ * shows is drawn in cmd_status.c. */
 #include "cmd.h"
 
 #include <string.h>
@@ -71,7 +71,7 @@ rf_err cmd_rollout_create_build(const cli_command *cmd, const cli_args *a, cli_r
         rc = json_object_set(req->body, "policy", policy) ? nomem(err) : RF_OK;
     }
     json_decref(policy);
-    return rc;
+    return rc ? rc : cmd_plan_from_flags(a, req, err);
 }
 
 rf_err cmd_rollout_list_build(const cli_command *cmd, const cli_args *a, cli_request *req,
@@ -109,19 +109,38 @@ rf_err cmd_rollout_status_build(const cli_command *cmd, const cli_args *a, cli_r
     return rc;
 }
 
+rf_err cmd_rollout_health_build(const cli_command *cmd, const cli_args *a, cli_request *req,
+                                rf_error *err)
+{
+    (void)cmd;
+    long long id = 0;
+    rf_err rc = cli_parse_id("ID", a->pos[0], &id, err);
+    return rc ? rc : cli_request_set(req, "GET", err, "/v1/rollouts/%lld/health", id);
+}
+
 rf_err cmd_rollout_action_build(const cli_command *cmd, const cli_args *a, cli_request *req,
                                 rf_error *err)
 {
-    long long id = 0;
+    long long id = 0, stage = 0;
+    int has_stage = 0;
     json_t *reason = NULL;
     rf_err rc = cli_parse_id("ID", a->pos[0], &id, err);
-    if (rc == RF_OK) {
-        rc = cli_request_set(req, "POST", err, "/v1/rollouts/%lld/%s", id, cmd->name);
-    }
+    rc = rc ? rc : cli_opt_ll(a, "stage", 0, 63, &stage, &has_stage, err);
+    rc = rc ? rc : cli_request_set(req, "POST", err, "/v1/rollouts/%lld/%s", id, cmd->name);
+    rc = rc ? rc
+            : cli_request_guard(req, a, cmd_rollout_status_render, err, "/v1/rollouts/%lld", id);
     const char *r = cli_opt_get(a, "reason");
     if (rc == RF_OK && r != NULL && (rc = cli_json_text("--reason", r, &reason, err)) == RF_OK) {
-        req->body = json_pack("{so}", "reason", reason); /* steals reason */
-        rc = req->body ? RF_OK : nomem(err);
+        rc = cli_request_object(req, err);
+        if (rc == RF_OK && json_object_set_new(req->body, "reason", reason) != 0) {
+            rc = nomem(err);
+        }
+    }
+    if (rc == RF_OK && has_stage) {
+        rc = cli_request_object(req, err);
+        if (rc == RF_OK && json_object_set_new(req->body, "stage", json_integer(stage)) != 0) {
+            rc = nomem(err);
+        }
     }
     return rc;
 }
@@ -139,8 +158,7 @@ static const char *stage_ring(const json_t *rollout, long long stage)
     return NULL;
 }
 
-/* "2 (broad)", or "-" before the first stage starts. */
-static rf_err stage_text(const json_t *rollout, rf_buf *out)
+rf_err cmd_rollout_stage_text(const json_t *rollout, rf_buf *out)
 {
     long long stage = cli_jint(rollout, "stage", -1);
     if (stage < 0) {
@@ -165,7 +183,7 @@ static rf_err rollout_row(cli_table *t, const json_t *r)
     }
     rf_buf b;
     rf_buf_init(&b, CLI_MAX_OUTPUT);
-    if (rc == RF_OK && (rc = stage_text(r, &b)) == RF_OK) {
+    if (rc == RF_OK && (rc = cmd_rollout_stage_text(r, &b)) == RF_OK) {
         rc = cli_table_add(t, b.data);
     }
     rf_buf_cleanup(&b);
@@ -201,107 +219,9 @@ rf_err cmd_rollout_list_render(const json_t *answer, const cli_view *v, rf_buf *
     return rc;
 }
 
-/* Appends prefix as is, then v as cleaned text. */
-static rf_err put(rf_buf *out, const char *prefix, const json_t *v)
+int cmd_rollout_is_final(const json_t *rollout)
 {
-    rf_err rc = rf_buf_append_str(out, prefix);
-    return rc ? rc : cli_json_clean_text(v, out);
-}
-
-/* rollout 4  bundle 12  channel content  state active  stage 0 (canary) */
-static rf_err status_header(const json_t *r, rf_buf *out)
-{
-    rf_err rc = put(out, "rollout ", json_object_get(r, "id"));
-    rc = rc ? rc : put(out, "  bundle ", json_object_get(r, "bundle_id"));
-    rc = rc ? rc : put(out, "  channel ", json_object_get(r, "channel"));
-    rc = rc ? rc : put(out, "  state ", json_object_get(r, "state"));
-    rc = rc ? rc : rf_buf_append_str(out, "  stage ");
-    rc = rc ? rc : stage_text(r, out);
-    rc = rc ? rc : put(out, "\nprevious bundle ", json_object_get(r, "previous_bundle_id"));
-    rc = rc ? rc : put(out, "  created ", json_object_get(r, "created"));
-    rc = rc ? rc : put(out, " by ", json_object_get(r, "created_by"));
-    rc = rc ? rc : put(out, "  version ", json_object_get(r, "version"));
-    return rc ? rc : rf_buf_append_str(out, "\n");
-}
-
-/* policy: halt when 50% of exposed devices fail (at least 1), then revert, … */
-static rf_err status_policy(const json_t *r, rf_buf *out)
-{
-    const json_t *p = json_object_get(r, "policy");
-    if (!json_is_object(p)) {
-        return RF_OK;
-    }
-    const json_t *rate = json_object_get(p, "max_failure_rate");
-    rf_err rc = rf_buf_append_str(out, "policy: halt when ");
-    if (rc == RF_OK && json_is_number(rate)) {
-        rc = rf_buf_printf(out, "%.4g%%", json_number_value(rate) * 100.0);
-    } else if (rc == RF_OK) {
-        rc = rf_buf_append_str(out, "-");
-    }
-    rc = rc ? rc
-            : put(out, " of exposed devices fail (at least ",
-                  json_object_get(p, "min_failed_devices"));
-    rc = rc ? rc : put(out, "), then ", json_object_get(p, "on_halt"));
-    rc = rc ? rc : put(out, "; health window ", json_object_get(p, "health_window_s"));
-    return rc ? rc : rf_buf_append_str(out, "s\n");
-}
-
-static rf_err status_stages(const json_t *r, rf_buf *out)
-{
-    static const char *const head[] = {"STAGE",   "RING",    "STATE", "DEVICES",
-                                       "EXPOSED", "HEALTHY", "FAILED"};
-    static const char *const keys[] = {"index",   "ring",    "state", "devices",
-                                       "exposed", "healthy", "failed"};
-    const json_t *stages = json_object_get(r, "stages");
-    cli_table t;
-    rf_err rc = cli_table_init(&t, 7, head);
-    for (size_t c = 3; c < 7; c++) {
-        cli_table_align_right(&t, c);
-    }
-    for (size_t i = 0; rc == RF_OK && i < json_array_size(stages); i++) {
-        const json_t *s = json_array_get(stages, i);
-        for (size_t k = 0; k < 7 && rc == RF_OK; k++) {
-            rc = cli_table_add_json(&t, json_object_get(s, keys[k]));
-        }
-    }
-    rc = rc ? rc : rf_buf_append_str(out, "\n");
-    rc = rc ? rc : cli_table_render(&t, out);
-    cli_table_cleanup(&t);
-    return rc;
-}
-
-/* halted 2026-…Z by evaluator at stage 0: 1 of 2 exposed devices failed (50%) */
-static rf_err status_halt(const json_t *r, rf_buf *out)
-{
-    const json_t *h = json_object_get(r, "halt");
-    if (!json_is_object(h)) {
-        return RF_OK;
-    }
-    const json_t *rate = json_object_get(h, "failure_rate");
-    rf_err rc = put(out, "\nhalted ", json_object_get(h, "at"));
-    rc = rc ? rc : put(out, " by ", json_object_get(h, "by"));
-    rc = rc ? rc : put(out, " at stage ", json_object_get(h, "stage"));
-    rc = rc ? rc : put(out, ": ", json_object_get(h, "failed"));
-    rc = rc ? rc : put(out, " of ", json_object_get(h, "exposed"));
-    rc = rc ? rc : rf_buf_append_str(out, " exposed devices failed");
-    if (rc == RF_OK && json_is_number(rate)) {
-        rc = rf_buf_printf(out, " (%.4g%%)", json_number_value(rate) * 100.0);
-    }
-    if (rc == RF_OK && json_is_string(json_object_get(h, "reason"))) {
-        rc = put(out, "\nreason: ", json_object_get(h, "reason"));
-    }
-    return rc ? rc : rf_buf_append_str(out, "\n");
-}
-
-rf_err cmd_rollout_status_render(const json_t *answer, const cli_view *v, rf_buf *out,
-                                 rf_error *err)
-{
-    (void)v;
-    if (!json_is_object(answer) || json_object_get(answer, "id") == NULL) {
-        return rf_error_set(err, RF_ERR_INVALID, "the server's answer is not a rollout");
-    }
-    rf_err rc = status_header(answer, out);
-    rc = rc ? rc : status_policy(answer, out);
-    rc = rc ? rc : status_stages(answer, out);
-    return rc ? rc : status_halt(answer, out);
+    const char *state = cli_jstr(rollout, "state");
+    return state != NULL && (strcmp(state, "completed") == 0 || strcmp(state, "reverted") == 0 ||
+                             strcmp(state, "aborted") == 0);
 }

@@ -133,6 +133,38 @@ rf_err cli_help_group(const cli_command *cmds, size_t n, const char *group, rf_b
     return rc;
 }
 
+rf_err cli_wrap_text(rf_buf *out, const char *text, size_t width)
+{
+    rf_err rc = RF_OK;
+    size_t col = 0;
+    const char *p = text;
+    while (*p != '\0' && rc == RF_OK) {
+        while (*p == ' ') {
+            p++;
+        }
+        size_t len = strcspn(p, " ");
+        if (len == 0) {
+            break;
+        }
+        char tmp[512];
+        size_t n = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        size_t w = cli_text_width(tmp);
+        if (col > 0 && col + 1 + w > width) {
+            rc = rf_buf_append_str(out, "\n");
+            col = 0;
+        } else if (col > 0) {
+            rc = rf_buf_append_str(out, " ");
+            col++;
+        }
+        rc = rc ? rc : rf_buf_append(out, p, len);
+        col += w;
+        p += len;
+    }
+    return rc ? rc : rf_buf_append_str(out, "\n");
+}
+
 rf_err cli_help_command(const cli_command *cmd, rf_buf *out)
 {
     rf_err rc = rf_buf_append_str(out, "Usage: ");
@@ -143,7 +175,7 @@ rf_err cli_help_command(const cli_command *cmd, rf_buf *out)
         rc = rf_buf_printf(out, "\n\n%s.\n", cmd->summary);
     }
     if (rc == RF_OK && cmd->details != NULL) {
-        rc = rf_buf_printf(out, "%s\n", cmd->details);
+        rc = cli_wrap_text(out, cmd->details, 78);
     }
     if (rc == RF_OK && cmd->opts != NULL) {
         rc = rf_buf_append_str(out, "\nOptions:\n");

@@ -33,7 +33,7 @@ static int fail(const char *msg)
 }
 
 /* Writes text to stdout; a failed write (full disk, closed pipe) fails. */
-static int emit(const char *data, size_t len)
+int cli_emit(const char *data, size_t len)
 {
     if ((len > 0 && fwrite(data, 1, len, stdout) != len) ||
         (len > 0 && data[len - 1] != '\n' && fputc('\n', stdout) == EOF) || fflush(stdout) != 0) {
@@ -42,8 +42,7 @@ static int emit(const char *data, size_t len)
     return CLI_EXIT_OK;
 }
 
-/* "ringfence: <server message> (HTTP <status>)" on stderr. */
-static int server_error(const cli_response *r)
+int cli_print_server_error(const cli_response *r)
 {
     rf_buf msg;
     rf_buf_init(&msg, 4096);
@@ -114,14 +113,14 @@ static int print_answer(const cli_command *cmd, const cli_args *a, const cli_res
                         const json_t *answer)
 {
     if (a->json) {
-        return r->body.len > 0 ? emit(r->body.data, r->body.len) : emit("{}\n", 3);
+        return r->body.len > 0 ? cli_emit(r->body.data, r->body.len) : cli_emit("{}\n", 3);
     }
     rf_error err = {RF_OK, ""};
     cli_view view = {a, rf_now_ms() / 1000};
     rf_buf out;
     rf_buf_init(&out, CLI_MAX_OUTPUT);
     rf_err rc = cmd->render(answer, &view, &out, &err);
-    int status = rc == RF_OK ? emit(out.data ? out.data : "", out.len)
+    int status = rc == RF_OK ? cli_emit(out.data ? out.data : "", out.len)
                              : fail(err.message[0] ? err.message : "cannot format the answer");
     rf_buf_cleanup(&out);
     return status;
@@ -131,7 +130,7 @@ static int handle_answer(const cli_command *cmd, const cli_args *a, const cli_re
                          const cli_upload *up, const char *upload_path)
 {
     if (r->status < 200 || r->status > 299) {
-        return server_error(r);
+        return cli_print_server_error(r);
     }
     json_t *answer = NULL;
     json_error_t jerr;
@@ -151,8 +150,125 @@ static int handle_answer(const cli_command *cmd, const cli_args *a, const cli_re
     return status;
 }
 
-int cli_exchange(const cli_command *cmd, const cli_args *a, cli_client *client,
-                 const cli_request *req)
+int cli_fetch(cli_client *client, const char *path, json_t **answer, long *http_status)
+{
+    return cli_fetch_ex(client, path, answer, http_status, 0);
+}
+
+int cli_fetch_ex(cli_client *client, const char *path, json_t **answer, long *http_status,
+                 int quiet)
+{
+    rf_error err = {RF_OK, ""};
+    cli_http_req hr = {"GET", path, NULL, 0, NULL, NULL, NULL};
+    cli_response resp;
+    cli_response_init(&resp);
+    json_error_t jerr;
+    int status = CLI_EXIT_OK;
+    *answer = NULL;
+    rf_err sent = cli_client_send(client, &hr, &resp, &err);
+    if (http_status != NULL) {
+        *http_status = sent == RF_OK ? resp.status : 0;
+    }
+    if (sent != RF_OK) {
+        /* An empty message: the transfer was cancelled on purpose (Ctrl-C). */
+        status = err.message[0] != '\0' && !quiet ? fail(err.message) : CLI_EXIT_FAIL;
+    } else if (resp.status < 200 || resp.status > 299) {
+        status = quiet ? CLI_EXIT_FAIL : cli_print_server_error(&resp);
+    } else if ((*answer = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0,
+                                     &jerr)) == NULL) {
+        fprintf(stderr, "ringfence: the server's answer is not JSON: %s (HTTP %ld)\n", jerr.text,
+                resp.status);
+        status = CLI_EXIT_FAIL;
+    }
+    cli_response_cleanup(&resp);
+    return status;
+}
+
+/* The first step of a two-step request: reads req->fetch_path, takes the
+ * version for If-Match when guarded, and lets prepare complete the request. */
+static int first_step(const cli_args *a, cli_client *client, cli_request *req)
+{
+    rf_error err = {RF_OK, ""};
+    json_t *obj = NULL;
+    int status = cli_fetch(client, req->fetch_path, &obj, NULL);
+    const json_t *v = json_object_get(obj, "version");
+    if (status == CLI_EXIT_OK && req->guard && req->if_match[0] == '\0') {
+        if (!json_is_integer(v)) {
+            status = fail("the server's answer carries no version to send as If-Match");
+        } else {
+            (void)rf_snprintf(req->if_match, sizeof req->if_match, "%" JSON_INTEGER_FORMAT,
+                              json_integer_value(v));
+        }
+    }
+    if (status == CLI_EXIT_OK && req->prepare != NULL && req->prepare(a, obj, req, &err) != RF_OK) {
+        status = fail(err.message[0] ? err.message : "cannot prepare the request");
+    }
+    json_decref(obj);
+    return status;
+}
+
+/* Reads a plan file (at most 1 MiB of JSON) into the body's "stages". */
+static int read_plan(cli_request *req)
+{
+    rf_error err = {RF_OK, ""};
+    rf_buf text;
+    rf_buf_init(&text, (size_t)1 << 20);
+    json_t *doc = NULL, *stages = NULL;
+    json_error_t jerr;
+    int status = CLI_EXIT_OK;
+    if (rf_file_read(req->plan_file, &text, &err) != RF_OK) {
+        fprintf(stderr, "ringfence: --plan %s: %s\n", req->plan_file, err.message);
+        status = CLI_EXIT_FAIL;
+    } else if ((doc = json_loadb(text.data ? text.data : "", text.len, 0, &jerr)) == NULL) {
+        fprintf(stderr, "ringfence: --plan %s: not JSON: %s (line %d)\n", req->plan_file, jerr.text,
+                jerr.line);
+        status = CLI_EXIT_FAIL;
+    } else if (cli_plan_stages(doc, &stages, &err) != RF_OK) {
+        fprintf(stderr, "ringfence: --plan %s: %s\n", req->plan_file, err.message);
+        status = CLI_EXIT_FAIL;
+    } else if (cli_request_object(req, &err) != RF_OK ||
+               json_object_set_new(req->body, "stages", stages) != 0) {
+        status = fail("out of memory");
+    }
+    json_decref(doc);
+    rf_buf_cleanup(&text);
+    return status;
+}
+
+/* After a 409 on a guarded change: the object as it is now, from the
+ * answer's "current" or, failing that, read again. */
+static void show_current(const cli_args *a, cli_client *client, const cli_request *req,
+                         const cli_response *r)
+{
+    json_t *err_body = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    json_t *obj = json_incref(json_object_get(err_body, "current"));
+    json_decref(err_body);
+    if (!json_is_object(obj) && cli_fetch(client, req->fetch_path, &obj, NULL) != CLI_EXIT_OK) {
+        return;
+    }
+    if (a->json || req->state_render == NULL) {
+        char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+        if (s != NULL) {
+            (void)cli_emit(s, strlen(s));
+        }
+        free(s);
+    } else {
+        rf_error err = {RF_OK, ""};
+        cli_view view = {a, rf_now_ms() / 1000};
+        rf_buf out;
+        rf_buf_init(&out, CLI_MAX_OUTPUT);
+        if (rf_buf_append_str(&out, "Current state:\n") == RF_OK &&
+            req->state_render(obj, &view, &out, &err) == RF_OK) {
+            (void)cli_emit(out.data ? out.data : "", out.len);
+        }
+        rf_buf_cleanup(&out);
+    }
+    json_decref(obj);
+}
+
+/* Sends the completed request and handles its answer. */
+static int send_request(const cli_command *cmd, const cli_args *a, cli_client *client,
+                        const cli_request *req)
 {
     rf_error err = {RF_OK, ""};
     cli_upload up = {-1, 0, NULL};
@@ -161,16 +277,20 @@ int cli_exchange(const cli_command *cmd, const cli_args *a, cli_client *client,
     char *body = cli_request_body(req);
     cli_http_req hr = {req->method, req->path.data,
                        body,        body ? strlen(body) : 0,
-                       NULL,        req->if_match[0] ? req->if_match : NULL};
+                       NULL,        req->if_match[0] ? req->if_match : NULL,
+                       NULL};
     int status = req->body && !body ? fail("out of memory") : CLI_EXIT_OK;
     if (status == CLI_EXIT_OK && req->upload != NULL) {
         status = upload_open(req->upload, &up);
         hr.upload = &up;
     }
-    if (status == CLI_EXIT_OK) {
-        status = cli_client_send(client, &hr, &resp, &err) == RF_OK
-                     ? handle_answer(cmd, a, &resp, req->upload ? &up : NULL, req->upload)
-                     : fail(err.message);
+    if (status == CLI_EXIT_OK && cli_client_send(client, &hr, &resp, &err) != RF_OK) {
+        status = fail(err.message);
+    } else if (status == CLI_EXIT_OK && resp.status == 409 && req->guard) {
+        status = cli_print_server_error(&resp);
+        show_current(a, client, req, &resp);
+    } else if (status == CLI_EXIT_OK) {
+        status = handle_answer(cmd, a, &resp, req->upload ? &up : NULL, req->upload);
     }
     if (up.fd >= 0) {
         close(up.fd);
@@ -179,6 +299,20 @@ int cli_exchange(const cli_command *cmd, const cli_args *a, cli_client *client,
     free(body);
     cli_response_cleanup(&resp);
     return status;
+}
+
+int cli_exchange(const cli_command *cmd, const cli_args *a, cli_client *client, cli_request *req)
+{
+    int status = CLI_EXIT_OK;
+    /* With the version given (--if-version) and nothing to complete, there
+     * is nothing to read first. */
+    if (req->fetch_path[0] != '\0' && (req->prepare != NULL || req->if_match[0] == '\0')) {
+        status = first_step(a, client, req);
+    }
+    if (status == CLI_EXIT_OK && req->plan_file != NULL) {
+        status = read_plan(req);
+    }
+    return status == CLI_EXIT_OK ? send_request(cmd, a, client, req) : status;
 }
 
 int cli_connect(const cli_command *cmd, const cli_args *a, cli_client **client)
@@ -203,9 +337,11 @@ int cli_connect(const cli_command *cmd, const cli_args *a, cli_client **client)
 
 int cli_run(const cli_command *cmd, const cli_args *a)
 {
-    if (cmd->run != NULL) {
-        return cmd->run(cmd, a);
-    }
+    return cmd->run != NULL ? cmd->run(cmd, a) : cli_run_default(cmd, a);
+}
+
+int cli_run_default(const cli_command *cmd, const cli_args *a)
+{
     rf_error err = {RF_OK, ""};
     cli_client *client = NULL;
     cli_request req;

@@ -136,6 +136,11 @@ rf_err cli_parse_label(const char *s, json_t *labels, rf_error *err)
     return RF_OK;
 }
 
+int cli_device_id_ok(const char *s)
+{
+    return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
 rf_err cli_parse_buckets(const char *s, int *lo, int *hi, rf_error *err)
 {
     const char *dash = strchr(s, '-');

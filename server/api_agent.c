@@ -1,16 +1,19 @@
-/* The agent routes: enrollment, the signed per-device assignment with its
- * long-poll, and heartbeats. Bodies are validated strictly here (every field
+/* The agent routes: enrollment, the per-device assignment signed by the
+ * director key (the key set root.json names in "x-ringfence-director") with
+ * its long-poll, and heartbeats. Bodies are validated strictly here (every field
  * named in its error) before anything reaches the database. A device token
  * acts only for its own device: the device id always comes from the token,
  * never from the request. */
 #include "api.h"
 #include "api_agent.h"
+#include "metrics.h"
 #include "rf_cohort.h"
 #include "rf_crypto.h"
 #include "rf_cjson.h"
 #include "rf_signed.h"
 #include "rf_util.h"
 #include "store_agent.h"
+#include "tuf_keys.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -110,26 +113,35 @@ out:
 
 /* ---- assignment ---- */
 
-static json_t *bundle_entry(const agent_bundle *b, long long rollout_id, assign_action a)
+/* One channel's entry; "target" is the bundle's TUF target path, which the
+ * agent looks up in the repository's targets.json before it downloads. */
+static json_t *bundle_entry(const char *channel, const agent_bundle *b, long long rollout_id,
+                            assign_action a)
 {
     const char *action = a == ASSIGN_REVERT ? "revert" : "install";
+    char target[TUF_TARGET_PATH_MAX + 1];
     if (b == NULL || b->id <= 0)
-        return json_pack("{s:n, s:n, s:n, s:n, s:n, s:I, s:s}", "bundle_id", "name", "version",
-                         "sha256", "length", "rollout_id", (json_int_t)rollout_id, "action",
-                         action);
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s}", "bundle_id", (json_int_t)b->id, "name",
-                     b->name, "version", b->version, "sha256", b->sha256, "length",
-                     (json_int_t)b->length, "rollout_id", (json_int_t)rollout_id, "action", action);
+        return json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:I, s:s}", "bundle_id", "target", "name",
+                         "version", "sha256", "length", "rollout_id", (json_int_t)rollout_id,
+                         "action", action);
+    if (tuf_target_path(channel, b->name, b->version, target, NULL) != RF_OK)
+        return NULL;
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "bundle_id", (json_int_t)b->id,
+                     "target", target, "name", b->name, "version", b->version, "sha256", b->sha256,
+                     "length", (json_int_t)b->length, "rollout_id", (json_int_t)rollout_id,
+                     "action", action);
 }
 
-/* The bundle record for an id the decision named: the rollout's bundle or
- * the previous one (NULL for none). */
+/* The bundle record for an id the decision named: the rollout's bundle, the
+ * previous one or the one a pin holds the device at (NULL for none). */
 static const agent_bundle *bundle_of(const agent_channel_input *c, long long id)
 {
     if (id > 0 && id == c->bundle.id)
         return &c->bundle;
     if (id > 0 && id == c->previous.id)
         return &c->previous;
+    if (id > 0 && id == c->pinned.id)
+        return &c->pinned;
     return NULL;
 }
 
@@ -147,7 +159,8 @@ rf_err api_agent_channels(rf_db *db, const char *device_id, json_t **out, rf_err
         assign_result a = assign_decide(&c->rollout, &c->device);
         if (a.action == ASSIGN_OMIT)
             continue;
-        json_t *entry = bundle_entry(bundle_of(c, a.bundle_id), c->rollout_id, a.action);
+        json_t *entry =
+            bundle_entry(c->channel, bundle_of(c, a.bundle_id), c->rollout_id, a.action);
         if (entry == NULL || json_object_set_new(channels, c->channel, entry) != 0) {
             json_decref(channels);
             channels = NULL;
@@ -235,7 +248,11 @@ static rf_http_result answer_assignment(rf_server *srv, const rf_req *req, rf_re
     json_t *signed_obj = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O}", "_type", "assignment",
                                    "device_id", req->who.device_id, "counter", (json_int_t)counter,
                                    "issued", issued, "expires", expires, "channels", channels);
-    json_t *env = signed_obj ? rf_signed_wrap(signed_obj, srv->signing_key, &e) : NULL;
+    tuf_keyset *ks = tuf_keys_get(srv);
+    json_t *env = signed_obj != NULL && ks != NULL
+                      ? rf_signed_wrap(signed_obj, ks->key[TUF_DIRECTOR], &e)
+                      : NULL;
+    tuf_keyset_put(ks);
     json_decref(signed_obj);
     if (env == NULL)
         return fail(resp, e.code ? e.code : RF_ERR_INTERNAL, &e);
@@ -477,9 +494,13 @@ rf_http_result api_agent_heartbeat(rf_server *srv, rf_req *req, rf_resp *resp)
         rc = store_agent_heartbeat(db, req->who.device_id, hb, &duplicate, &e);
     store_release(srv->store, db);
     if (rc == RF_OK)
+        metrics_heartbeat_batch(1, duplicate ? 1 : 0); /* one heartbeat per transaction */
+    if (rc == RF_OK)
         rf_resp_json(resp, 200,
                      json_pack("{s:I, s:b}", "seq", (json_int_t)hb->seq, "duplicate", duplicate));
 out:
+    if (rc != RF_OK)
+        metrics_heartbeat_rejected();
     free(text);
     free(hb);
     json_decref(body);

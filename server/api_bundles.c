@@ -1,13 +1,16 @@
-/* /v1/bundles: upload (release), list and read (viewer), and the two
- * downloads agents use — the bytes and the signed metadata (device token or
- * viewer). A bundle is signed at upload, inside the same transaction that
- * stores it, and never changes afterwards. It never serves unsigned metadata
- * and never accepts a bundle it could not sign. */
+/* /v1/bundles: upload (release), list and read (viewer), and the bytes
+ * (device token or viewer). An uploaded bundle becomes a TUF target: the
+ * bundle row, its target and the new targets, snapshot and timestamp metadata
+ * are written in one transaction, and never change afterwards. It never
+ * accepts a bundle the repository could not publish. Agents fetch signed
+ * metadata and bytes from /tuf/ (api_tuf.c). */
 #include "api.h"
+#include "api_dash.h"
 #include "rf_log.h"
-#include "rf_signed.h"
 #include "rf_util.h"
 #include "store_bundle.h"
+#include "tuf_publish.h"
+#include "tuf_refresh.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -25,37 +28,33 @@ static json_t *bundle_json(const store_bundle *b)
                      b->created_by);
 }
 
-/* Builds, signs and stores the metadata envelope of b (inside the open
- * transaction). */
-static rf_err sign_and_store(rf_server *srv, rf_db *db, const store_bundle *b, rf_error *err)
+/* Publishes b as a TUF target (inside the open transaction): its path, then
+ * new targets, snapshot and timestamp signed with the online keys. */
+static rf_err publish(rf_server *srv, rf_db *db, const store_bundle *b, rf_error *err)
 {
-    json_t *signed_obj = NULL, *env = NULL;
-    char *text = NULL;
-    rf_err rc = RF_OK;
+    tuf_keyset *ks = NULL;
+    tuf_periods p;
+    tuf_target t;
+    rf_err rc = tuf_keys_follow(srv, db, err); /* a rotation may have just happened */
 
-    signed_obj =
-        json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:s}", "_type", "bundle", "id", (json_int_t)b->id,
-                  "channel", b->channel, "name", b->name, "version", b->version, "sha256",
-                  b->sha256, "length", (json_int_t)b->length, "created", b->created);
-    if (!signed_obj) {
-        rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-        goto out;
+    if (rc != RF_OK)
+        return rc;
+    ks = tuf_keys_get(srv);
+    if (ks == NULL)
+        return rf_error_set(err, RF_ERR_UNAVAILABLE, "the signing keys are not loaded");
+    memset(&t, 0, sizeof(t));
+    rc = tuf_target_path(b->channel, b->name, b->version, t.path, err);
+    if (rc == RF_OK) {
+        memcpy(t.channel, b->channel, sizeof(t.channel));
+        memcpy(t.name, b->name, sizeof(t.name));
+        memcpy(t.version, b->version, sizeof(t.version));
+        memcpy(t.sha256, b->sha256, sizeof(t.sha256));
+        t.length = b->length;
+        t.bundle_id = b->id;
+        tuf_periods_of(&srv->cfg, &p);
+        rc = tuf_publish_target(db, ks, &p, rf_now_ms() / 1000, &t, err);
     }
-    env = rf_signed_wrap(signed_obj, srv->signing_key, err);
-    if (!env) {
-        rc = rf_error_set(err, RF_ERR_INTERNAL, "cannot sign the bundle metadata");
-        goto out;
-    }
-    text = json_dumps(env, JSON_COMPACT);
-    if (!text) {
-        rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = store_bundle_set_metadata(db, b->id, text, err);
-out:
-    free(text);
-    json_decref(env);
-    json_decref(signed_obj);
+    tuf_keyset_put(ks);
     return rc;
 }
 
@@ -74,8 +73,8 @@ static void answer_existing(rf_resp *resp, const store_bundle *have, const char 
     rf_resp_error(resp, RF_ERR_CONFLICT, msg);
 }
 
-static rf_err insert_signed(rf_server *srv, rf_db *db, const rf_req *req, store_bundle *b,
-                            rf_error *err)
+static rf_err insert_published(rf_server *srv, rf_db *db, const rf_req *req, store_bundle *b,
+                               rf_error *err)
 {
     rf_err rc = store_begin(db);
 
@@ -83,7 +82,7 @@ static rf_err insert_signed(rf_server *srv, rf_db *db, const rf_req *req, store_
         return rf_error_set(err, rc, "database unavailable");
     rc = store_bundle_insert(db, b, req->body, req->body_len, err);
     if (rc == RF_OK)
-        rc = sign_and_store(srv, db, b, err);
+        rc = publish(srv, db, b, err);
     if (rc == RF_OK) {
         json_t *data = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "bundle_id", (json_int_t)b->id,
                                  "channel", b->channel, "name", b->name, "version", b->version,
@@ -146,9 +145,9 @@ static rf_http_result upload(rf_server *srv, rf_req *req, rf_resp *resp)
     }
     if (rc != RF_ERR_NOT_FOUND)
         goto fail;
-    rc = insert_signed(srv, db, req, &b, &e);
+    rc = insert_published(srv, db, req, &b, &e);
     if (rc == RF_ERR_CONFLICT &&
-        store_bundle_find(db, b.channel, b.name, b.version, &have, &e) == RF_OK) {
+        store_bundle_find(db, b.channel, b.name, b.version, &have, NULL) == RF_OK) {
         answer_existing(resp, &have, b.sha256); /* lost a race with an identical upload */
         goto out;
     }
@@ -184,7 +183,7 @@ static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp, rf_db *db
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, bundle_json(&items[i]));
     free(items);
-    rf_resp_json(resp, 200, json_pack("{s:o}", "bundles", arr));
+    api_page_answer(db, req, resp, API_PAGE_BUNDLES, "bundles", arr); /* filters, pages */
     return RF_HTTP_DONE;
 }
 
@@ -208,23 +207,7 @@ static void content(rf_resp *resp, rf_db *db, long long id)
     rf_resp_add_header(resp, "Cache-Control", "public, max-age=31536000, immutable");
 }
 
-static void metadata(rf_resp *resp, rf_db *db, long long id)
-{
-    char *text = NULL;
-    rf_error e = {0};
-
-    if (store_bundle_metadata(db, id, &text, &e) != RF_OK) {
-        rf_resp_error_e(resp, &e);
-        return;
-    }
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = text;
-    resp->body_len = strlen(text);
-    rf_resp_add_header(resp, "Cache-Control", "public, max-age=60");
-}
-
-/* GET /v1/bundles/ID[/content|/metadata]. */
+/* GET /v1/bundles/ID[/content]. */
 static rf_http_result read_one(rf_server *srv, rf_req *req, rf_resp *resp, rf_db *db)
 {
     long long id;
@@ -238,10 +221,8 @@ static rf_http_result read_one(rf_server *srv, rf_req *req, rf_resp *resp, rf_db
         rf_resp_error(resp, RF_ERR_NOT_FOUND, msg);
         return RF_HTTP_DONE;
     }
-    if (req->nparts == 3 && strcmp(req->parts[2], "content") == 0)
+    if (req->nparts == 3)
         content(resp, db, id);
-    else if (req->nparts == 3)
-        metadata(resp, db, id);
     else if (store_bundle_get(db, id, &b, &e) == RF_OK)
         rf_resp_json(resp, 200, bundle_json(&b));
     else

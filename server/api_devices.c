@@ -1,14 +1,17 @@
 /* /v1/devices, /v1/events and /v1/fleet: read-only views of the fleet for
  * viewers (and, for GET /v1/devices/ID, the device itself). Each device is
- * shown with the ring that selects it now, computed with rf_ring_of from the
- * ring definitions. Nothing here writes. */
+ * shown with the ring that selects it now (ring_index: members, labels,
+ * buckets), its exclusion and the pins that hold it. /v1/events long-polls
+ * for new events when asked to wait. Nothing here writes. */
 #include "api.h"
 #include "api_agent.h"
-#include "rf_cohort.h"
+#include "api_common.h"
+#include "api_dash.h"
+#include "ring_index.h"
 #include "rf_util.h"
 #include "store_device.h"
 #include "store_event.h"
-#include "store_ring.h"
+#include "store_hold.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -20,41 +23,9 @@
 #define EVENTS_DEFAULT 100
 #define EVENTS_MAX 1000
 
-typedef struct ring_index {
-    store_ring_list rings;
-    rf_ring_sel *sel;
-} ring_index;
-
-static rf_err ring_index_load(rf_db *db, ring_index *ix, rf_error *err)
-{
-    rf_err rc;
-
-    memset(ix, 0, sizeof(*ix));
-    rc = store_ring_list_all(db, &ix->rings, err);
-    if (rc != RF_OK)
-        return rc;
-    ix->sel = calloc(ix->rings.n ? ix->rings.n : 1, sizeof(*ix->sel));
-    if (!ix->sel) {
-        store_ring_list_cleanup(&ix->rings);
-        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < ix->rings.n; i++) {
-        const store_ring *g = &ix->rings.items[i];
-        ix->sel[i] = (rf_ring_sel){g->id, g->order, g->labels, g->bucket_lo, g->bucket_hi};
-    }
-    return RF_OK;
-}
-
-static void ring_index_cleanup(ring_index *ix)
-{
-    free(ix->sel);
-    ix->sel = NULL;
-    store_ring_list_cleanup(&ix->rings);
-}
-
 static int ring_of(const ring_index *ix, const store_device *d)
 {
-    return rf_ring_of(ix->sel, ix->rings.n, d->labels, (uint32_t)d->bucket);
+    return ring_index_of(ix, d->id, d->labels, d->bucket);
 }
 
 /* Adds "assigned_bundle_id" to each reported channel from the assignment
@@ -87,6 +58,21 @@ static void merge_assignment(rf_db *db, const char *device_id, json_t *channels)
     json_decref(assigned);
 }
 
+/* The holds of one device: its exclusion (or null) and the pins that apply
+ * to it (its own and its ring's). */
+static void add_holds(rf_db *db, const char *device_id, long long ring_id, json_t *dev)
+{
+    json_t *pins = NULL, *excl = NULL;
+    if (store_hold_pins(db, NULL, device_id, ring_id > 0 ? ring_id : -1, &pins, NULL) != RF_OK)
+        pins = json_array();
+    if (store_hold_exclusions(db, device_id, &excl, NULL) != RF_OK)
+        excl = json_array();
+    json_t *first = json_array_get(excl, 0);
+    json_object_set_new(dev, "excluded", first ? json_incref(first) : json_null());
+    json_object_set_new(dev, "pins", pins);
+    json_decref(excl);
+}
+
 static json_t *device_json(rf_db *db, const store_device *d, const ring_index *ix)
 {
     int k = ring_of(ix, d);
@@ -95,14 +81,17 @@ static json_t *device_json(rf_db *db, const store_device *d, const ring_index *i
     json_t *channels = d->channels ? json_incref(d->channels) : json_object();
 
     merge_assignment(db, d->id, channels);
-    return json_pack("{s:s,s:s,s:O,s:i,s:o,s:o,s:s,s:o,s:b,s:o}", "id", d->id, "hostname",
-                     d->hostname, "labels", d->labels, "bucket", d->bucket, "ring", ring, "ring_id",
-                     ring_id, "enrolled", d->enrolled, "last_seen",
-                     d->last_seen[0] ? json_string(d->last_seen) : json_null(), "online", d->online,
-                     "channels", channels);
+    json_t *j = json_pack("{s:s,s:s,s:O,s:i,s:o,s:o,s:s,s:o,s:b,s:o}", "id", d->id, "hostname",
+                          d->hostname, "labels", d->labels, "bucket", d->bucket, "ring", ring,
+                          "ring_id", ring_id, "enrolled", d->enrolled, "last_seen",
+                          d->last_seen[0] ? json_string(d->last_seen) : json_null(), "online",
+                          d->online, "channels", channels);
+    if (j != NULL)
+        add_holds(db, d->id, k >= 0 ? ix->rings.items[k].id : 0, j);
+    return j;
 }
 
-static void list_devices(rf_resp *resp, rf_db *db, const ring_index *ix)
+static void list_devices(const rf_req *req, rf_resp *resp, rf_db *db, const ring_index *ix)
 {
     store_device_list devs;
     rf_error e = {0};
@@ -116,7 +105,7 @@ static void list_devices(rf_resp *resp, rf_db *db, const ring_index *ix)
     for (size_t i = 0; i < devs.n; i++)
         json_array_append_new(arr, device_json(db, &devs.items[i], ix));
     store_device_list_cleanup(&devs);
-    rf_resp_json(resp, 200, json_pack("{s:o}", "devices", arr));
+    api_page_answer(db, req, resp, API_PAGE_DEVICES, "devices", arr); /* filters, pages */
 }
 
 static void get_device(rf_resp *resp, rf_db *db, const ring_index *ix, const char *id)
@@ -169,7 +158,7 @@ rf_http_result api_devices(rf_server *srv, rf_req *req, rf_resp *resp)
         rf_resp_error_e(resp, &e);
     } else {
         if (req->nparts == 1)
-            list_devices(resp, db, &ix);
+            list_devices(req, resp, db, &ix);
         else
             get_device(resp, db, &ix, req->parts[1]);
         ring_index_cleanup(&ix);
@@ -193,9 +182,41 @@ static rf_err query_int(const rf_req *req, const char *key, long long min, long 
     return RF_OK;
 }
 
+#define EVENTS_MAX_WAIT_S 60
+#define EVENTS_RECHECK_MS 1000
+
+/* Per-request state of a waiting GET /v1/events. */
+typedef struct events_wait {
+    int64_t deadline_ms; /* monotonic */
+} events_wait;
+
+/* 1 when the request should wait (and is set up to) instead of answering an
+ * empty list: it re-reads at least once a second, since events recorded by
+ * heartbeats or by another server instance wake nobody here. */
+static int events_keep_waiting(rf_req *req, long long wait_s)
+{
+    events_wait *st = req->handler_state;
+    int64_t now = rf_monotonic_ms();
+    if (wait_s <= 0)
+        return 0;
+    if (st == NULL) {
+        st = calloc(1, sizeof(*st));
+        if (st == NULL)
+            return 0;
+        st->deadline_ms = now + wait_s * 1000;
+        req->handler_state = st;
+        req->handler_state_free = free;
+    }
+    if (now >= st->deadline_ms)
+        return 0;
+    req->wait_until_ms =
+        st->deadline_ms - now > EVENTS_RECHECK_MS ? now + EVENTS_RECHECK_MS : st->deadline_ms;
+    return 1;
+}
+
 rf_http_result api_events(rf_server *srv, rf_req *req, rf_resp *resp)
 {
-    long long after, limit, rollout_id;
+    long long after, limit, rollout_id, wait_s;
     rf_db *db = NULL;
     rf_error e = {0};
     json_t *events = NULL;
@@ -204,7 +225,8 @@ rf_http_result api_events(rf_server *srv, rf_req *req, rf_resp *resp)
         return RF_HTTP_DONE;
     if (query_int(req, "after", 0, INT64_MAX, 0, &after, &e) != RF_OK ||
         query_int(req, "limit", 1, EVENTS_MAX, EVENTS_DEFAULT, &limit, &e) != RF_OK ||
-        query_int(req, "rollout_id", 1, INT64_MAX, 0, &rollout_id, &e) != RF_OK) {
+        query_int(req, "rollout_id", 1, INT64_MAX, 0, &rollout_id, &e) != RF_OK ||
+        query_int(req, "wait", 0, EVENTS_MAX_WAIT_S, 0, &wait_s, &e) != RF_OK) {
         rf_resp_error_e(resp, &e);
         return RF_HTTP_DONE;
     }
@@ -212,11 +234,16 @@ rf_http_result api_events(rf_server *srv, rf_req *req, rf_resp *resp)
         rf_resp_error(resp, RF_ERR_UNAVAILABLE, "database unavailable");
         return RF_HTTP_DONE;
     }
-    if (store_event_list(db, after, (int)limit, rollout_id, &events, &e) == RF_OK)
+    rf_err rc = store_event_list(db, after, (int)limit, rollout_id, &events, &e);
+    store_release(srv->store, db);
+    if (rc == RF_OK && json_array_size(events) == 0 && events_keep_waiting(req, wait_s)) {
+        json_decref(events);
+        return RF_HTTP_SUSPEND;
+    }
+    if (rc == RF_OK)
         rf_resp_json(resp, 200, json_pack("{s:o}", "events", events));
     else
         rf_resp_error_e(resp, &e);
-    store_release(srv->store, db);
     return RF_HTTP_DONE;
 }
 
@@ -277,10 +304,12 @@ rf_http_result api_fleet(rf_server *srv, rf_req *req, rf_resp *resp)
         rf_resp_error(resp, RF_ERR_UNAVAILABLE, "database unavailable");
         return RF_HTTP_DONE;
     }
-    if (fleet_json(db, &j, &e) == RF_OK)
+    if (fleet_json(db, &j, &e) == RF_OK && api_fleet_add_groups(db, j, &e) == RF_OK)
         rf_resp_json(resp, 200, j);
     else
         rf_resp_error_e(resp, &e);
+    if (resp->status != 200)
+        json_decref(j); /* NULL, or an answer left without its groups */
     store_release(srv->store, db);
     return RF_HTTP_DONE;
 }

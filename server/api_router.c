@@ -1,8 +1,9 @@
 /* The one dispatcher: matches a request's path against the route table,
  * answers 404 for an unknown route and 405 (with Allow) for a known route with
  * the wrong method, and otherwise calls the route's handler. It also serves
- * /healthz and /readyz. It checks no roles itself: every handler checks its
- * own first. */
+ * /healthz, /readyz, /metrics and the dashboard (/ and /assets/), and hands
+ * /tuf/ (the TUF repository) to api_tuf.c. It checks no roles itself: every
+ * handler checks its own first. */
 #include "api.h"
 #include "rf_util.h"
 
@@ -23,21 +24,32 @@ static const route routes[] = {
     {"bundles", "GET POST", api_bundles},
     {"bundles/*", "GET", api_bundles},
     {"bundles/*/content", "GET", api_bundles},
-    {"bundles/*/metadata", "GET", api_bundles},
     {"rings", "GET POST", api_rings},
     {"rings/*", "GET PUT DELETE", api_rings},
+    {"rings/preview", "POST", api_rings},
     {"rollouts", "GET POST", api_rollouts},
     {"rollouts/*", "GET", api_rollouts},
     {"rollouts/*/health", "GET", api_rollouts},
+    {"rollouts/*/health/series", "GET", api_rollout_series},
     {"rollouts/*/start", "POST", api_rollouts},
     {"rollouts/*/promote", "POST", api_rollouts},
     {"rollouts/*/pause", "POST", api_rollouts},
     {"rollouts/*/resume", "POST", api_rollouts},
     {"rollouts/*/halt", "POST", api_rollouts},
     {"rollouts/*/revert", "POST", api_rollouts},
+    {"rollouts/*/abort", "POST", api_rollouts},
+    {"rollouts/*/approve", "POST", api_rollouts},
+    {"channels", "GET", api_channels},
+    {"channels/*/plan", "GET PUT DELETE", api_channels},
+    {"pins", "GET POST", api_holds},
+    {"pins/*", "DELETE", api_holds},
+    {"exclusions", "GET POST", api_holds},
+    {"exclusions/*", "DELETE", api_holds},
     {"devices", "GET", api_devices},
     {"devices/*", "GET", api_devices},
     {"events", "GET", api_events},
+    {"events/stream", "GET", api_events_stream},
+    {"whoami", "GET", api_whoami},
     {"fleet", "GET", api_fleet},
 };
 
@@ -140,9 +152,33 @@ static rf_http_result top_level(rf_server *srv, rf_req *req, rf_resp *resp)
     }
     if (strcmp(req->path, "/readyz") == 0)
         return get ? readyz(srv, resp) : method_not_allowed(resp, allowed, m);
-    if (strcmp(req->path, "/") == 0)
+    if (strcmp(req->path, "/") == 0 || strncmp(req->path, "/assets/", 8) == 0)
         return get ? api_dashboard(srv, req, resp) : method_not_allowed(resp, allowed, m);
+    if (strcmp(req->path, "/metrics") == 0)
+        return get ? api_metrics(srv, req, resp) : method_not_allowed(resp, allowed, m);
+    if (strncmp(req->path, "/tuf/", 5) == 0)
+        return get ? api_tuf(srv, req, resp) : method_not_allowed(resp, allowed, m);
     return not_found(resp);
+}
+
+const char *rf_api_route_of(const rf_req *req)
+{
+    static const char *const top[] = {"/", "/healthz", "/readyz", "/metrics"};
+
+    if (strncmp(req->path, "/v1/", 4) != 0) {
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+            if (strcmp(req->path, top[i]) == 0)
+                return top[i];
+        if (strncmp(req->path, "/tuf/", 5) == 0)
+            return "/tuf/{path}";
+        if (strncmp(req->path, "/assets/", 8) == 0)
+            return "/assets/{path}";
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (pattern_matches(routes[i].pattern, req->parts, req->nparts))
+            return routes[i].pattern;
+    return NULL;
 }
 
 rf_http_result rf_api_dispatch(rf_server *srv, rf_req *req, rf_resp *resp)

@@ -20,6 +20,10 @@ typedef struct setting {
     long long min, max;
 } setting;
 
+#define DAY_S 86400
+#define TUF_EXPIRY_MAX_S (10 * 365 * DAY_S)
+#define KEYS_MAX 16 /* root keys: the most one role may list (TUF_MAX_ROLE_KEYS) */
+
 #define STR(f) SET_STR, offsetof(rf_config, f), sizeof(((rf_config *)0)->f)
 #define NUM(k, f) k, offsetof(rf_config, f), 0
 
@@ -34,6 +38,14 @@ static const setting settings[] = {
     {"--eval-interval-ms", "RINGFENCE_EVAL_INTERVAL_MS", NUM(SET_INT, eval_interval_ms), 50, 60000},
     {"--assignment-ttl-s", "RINGFENCE_ASSIGNMENT_TTL_S", NUM(SET_INT, assignment_ttl_s), 60,
      30 * 86400},
+    {"--tuf-root-expiry-s", "RINGFENCE_TUF_ROOT_EXPIRY_S", NUM(SET_INT, tuf_root_expiry_s), 2,
+     TUF_EXPIRY_MAX_S},
+    {"--tuf-targets-expiry-s", "RINGFENCE_TUF_TARGETS_EXPIRY_S", NUM(SET_INT, tuf_targets_expiry_s),
+     2, TUF_EXPIRY_MAX_S},
+    {"--tuf-snapshot-expiry-s", "RINGFENCE_TUF_SNAPSHOT_EXPIRY_S",
+     NUM(SET_INT, tuf_snapshot_expiry_s), 2, TUF_EXPIRY_MAX_S},
+    {"--tuf-timestamp-expiry-s", "RINGFENCE_TUF_TIMESTAMP_EXPIRY_S",
+     NUM(SET_INT, tuf_timestamp_expiry_s), 2, TUF_EXPIRY_MAX_S},
     {"--log-level", "RINGFENCE_LOG_LEVEL", SET_LEVEL, offsetof(rf_config, log_level),
      sizeof(((rf_config *)0)->log_level), 0, 0},
 };
@@ -49,6 +61,10 @@ void config_defaults(rf_config *cfg)
     cfg->max_bundle = 64u << 20;
     cfg->eval_interval_ms = 1000;
     cfg->assignment_ttl_s = 86400;
+    cfg->tuf_root_expiry_s = 365 * DAY_S;
+    cfg->tuf_targets_expiry_s = 90 * DAY_S;
+    cfg->tuf_snapshot_expiry_s = 7 * DAY_S;
+    cfg->tuf_timestamp_expiry_s = DAY_S;
     memcpy(cfg->log_level, "info", sizeof("info"));
 }
 
@@ -98,6 +114,25 @@ static rf_err check_listen(const char *listen, rf_error *err)
     return RF_OK;
 }
 
+static int keys_subcommand(const char *w, config_cmd *cmd)
+{
+    static const struct {
+        const char *word;
+        config_cmd cmd;
+    } subs[] = {{"init", CMD_KEYS_INIT},
+                {"rotate-root", CMD_KEYS_ROTATE_ROOT},
+                {"rotate", CMD_KEYS_ROTATE},
+                {"show-root", CMD_KEYS_SHOW_ROOT}};
+
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        if (strcmp(w, subs[i].word) == 0) {
+            *cmd = subs[i].cmd;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static rf_err command_word(config_cli *out, const char *w, int *nwords, rf_error *err)
 {
     if (*nwords == 0) {
@@ -105,8 +140,14 @@ static rf_err command_word(config_cli *out, const char *w, int *nwords, rf_error
             out->cmd = CMD_SERVE;
         else if (strcmp(w, "migrate") == 0)
             out->cmd = CMD_MIGRATE;
-        else if (strcmp(w, "token") == 0 || strcmp(w, "key") == 0)
-            out->cmd = strcmp(w, "token") == 0 ? CMD_TOKEN_CREATE : CMD_KEY_INIT;
+        else if (strcmp(w, "token") == 0)
+            out->cmd = CMD_TOKEN_CREATE;
+        else if (strcmp(w, "keys") == 0)
+            out->cmd = CMD_KEYS_INIT;
+        else if (strcmp(w, "key") == 0)
+            return rf_error_set(err, RF_ERR_INVALID,
+                                "'key' is gone: the server signs as a TUF repository now; see "
+                                "ringfenced keys --help");
         else if (strcmp(w, "help") == 0)
             out->cmd = CMD_HELP;
         else if (strcmp(w, "version") == 0)
@@ -116,9 +157,8 @@ static rf_err command_word(config_cli *out, const char *w, int *nwords, rf_error
                                 "unknown command '%.32s' (try ringfenced --help)", w);
     } else if (*nwords == 1 && out->cmd == CMD_TOKEN_CREATE && strcmp(w, "create") == 0) {
         out->cmd = CMD_TOKEN_CREATE;
-    } else if (*nwords == 1 && out->cmd == CMD_KEY_INIT &&
-               (strcmp(w, "init") == 0 || strcmp(w, "show") == 0)) {
-        out->cmd = strcmp(w, "init") == 0 ? CMD_KEY_INIT : CMD_KEY_SHOW;
+    } else if (*nwords == 1 && out->cmd == CMD_KEYS_INIT && keys_subcommand(w, &out->cmd)) {
+        /* keys init | rotate-root | rotate | show-root */
     } else {
         return rf_error_set(err, RF_ERR_INVALID, "unexpected argument '%.32s'", w);
     }
@@ -133,9 +173,14 @@ static rf_err parse_flag(int argc, char **argv, int *i, config_cli *out, rf_erro
     const char *eq = strchr(arg, '=');
     size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
     const char *value = eq ? eq + 1 : NULL;
-    static const char *const cmd_flags[] = {"--port-file", "--role", "--name"};
-    char *const cmd_dst[] = {out->port_file, out->role, out->name};
-    const size_t cmd_size[] = {sizeof(out->port_file), sizeof(out->role), sizeof(out->name)};
+    static const char *const cmd_flags[] = {"--port-file", "--role", "--name",      "--out",
+                                            "--old",       "--new",  "--root-keys", "--threshold"};
+    char *const cmd_dst[] = {out->port_file, out->role,    out->name,      out->out_dir,
+                             out->old_dir,   out->new_dir, out->root_keys, out->threshold};
+    const size_t cmd_size[] = {sizeof(out->port_file), sizeof(out->role),     sizeof(out->name),
+                               sizeof(out->out_dir),   sizeof(out->old_dir),  sizeof(out->new_dir),
+                               sizeof(out->root_keys), sizeof(out->threshold)};
+    const size_t ncmd = sizeof(cmd_flags) / sizeof(cmd_flags[0]);
 
     if ((nlen == 6 && strncmp(arg, "--help", 6) == 0) || strcmp(arg, "-h") == 0) {
         out->help = 1;
@@ -154,7 +199,7 @@ static rf_err parse_flag(int argc, char **argv, int *i, config_cli *out, rf_erro
             return rf_error_set(err, RF_ERR_INVALID, "%s: needs a value", settings[k].flag);
         return apply(&out->cfg, &settings[k], value, err);
     }
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < ncmd; k++) {
         if (strlen(cmd_flags[k]) != nlen || strncmp(arg, cmd_flags[k], nlen) != 0)
             continue;
         if (!value)
@@ -188,24 +233,81 @@ rf_err config_parse(int argc, char **argv, config_getenv_fn getenv_fn, config_cl
         if (rc != RF_OK)
             return rc;
     }
-    if (nwords == 1 && (out->cmd == CMD_TOKEN_CREATE || out->cmd == CMD_KEY_INIT) && !out->help)
+    if (nwords == 1 && (out->cmd == CMD_TOKEN_CREATE || out->cmd == CMD_KEYS_INIT) && !out->help)
         return rf_error_set(err, RF_ERR_INVALID, "%s",
                             out->cmd == CMD_TOKEN_CREATE
                                 ? "missing subcommand: ringfenced token create --role R --name N"
-                                : "missing subcommand: ringfenced key init|show");
+                                : "missing subcommand: ringfenced keys "
+                                  "init|rotate-root|rotate|show-root");
     return check_listen(out->cfg.listen, err);
+}
+
+static int is_keys_cmd(config_cmd c)
+{
+    return c == CMD_KEYS_INIT || c == CMD_KEYS_ROTATE_ROOT || c == CMD_KEYS_ROTATE ||
+           c == CMD_KEYS_SHOW_ROOT;
+}
+
+/* --root-keys N (when a count) and --threshold T: 1 <= T <= N <= KEYS_MAX. */
+static rf_err check_counts(const config_cli *cli, rf_error *err)
+{
+    long long n = KEYS_MAX, t = 1;
+
+    if (cli->root_keys[0] && rf_parse_ll(cli->root_keys, 1, KEYS_MAX, &n) != RF_OK)
+        return rf_error_set(err, RF_ERR_INVALID, "--root-keys: must be an integer 1-%d", KEYS_MAX);
+    if (cli->threshold[0] && rf_parse_ll(cli->threshold, 1, n, &t) != RF_OK)
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "--threshold: must be an integer from 1 to the number of root keys "
+                            "(%lld)",
+                            n);
+    return RF_OK;
+}
+
+static rf_err check_keys(const config_cli *cli, rf_error *err)
+{
+    config_cmd c = cli->cmd;
+
+    if (c != CMD_KEYS_INIT && cli->out_dir[0])
+        return rf_error_set(err, RF_ERR_INVALID, "--out: only for keys init");
+    if (c != CMD_KEYS_ROTATE_ROOT && (cli->old_dir[0] || cli->new_dir[0]))
+        return rf_error_set(err, RF_ERR_INVALID, "--old / --new: only for keys rotate-root");
+    if (c != CMD_KEYS_INIT && c != CMD_KEYS_ROTATE_ROOT && cli->threshold[0])
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "--threshold: only for keys init and keys rotate-root");
+    if (!is_keys_cmd(c) && cli->root_keys[0])
+        return rf_error_set(err, RF_ERR_INVALID, "--root-keys: only for keys commands");
+    if (c == CMD_KEYS_INIT && !cli->out_dir[0])
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "--out: required (the directory that receives the offline root keys)");
+    if (c == CMD_KEYS_ROTATE_ROOT && (!cli->old_dir[0] || !cli->new_dir[0]))
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "--old and --new: required (the current and the next root keys)");
+    if (c == CMD_KEYS_INIT || c == CMD_KEYS_ROTATE_ROOT)
+        return check_counts(cli, err);
+    if (c == CMD_KEYS_ROTATE) {
+        if (strcmp(cli->role, "targets") && strcmp(cli->role, "snapshot") &&
+            strcmp(cli->role, "timestamp") && strcmp(cli->role, "director"))
+            return rf_error_set(err, RF_ERR_INVALID,
+                                "--role: must be one of targets, snapshot, timestamp, director");
+        if (!cli->root_keys[0])
+            return rf_error_set(err, RF_ERR_INVALID,
+                                "--root-keys: required (the directory holding the root keys)");
+    }
+    return RF_OK;
 }
 
 rf_err config_check(const config_cli *cli, rf_error *err)
 {
     const rf_config *c = &cli->cfg;
-    int needs_db = cli->cmd == CMD_SERVE || cli->cmd == CMD_MIGRATE || cli->cmd == CMD_TOKEN_CREATE;
+    int needs_db = cli->cmd == CMD_SERVE || cli->cmd == CMD_MIGRATE ||
+                   cli->cmd == CMD_TOKEN_CREATE || is_keys_cmd(cli->cmd);
+    rf_err rc;
 
     if (needs_db && !c->database_url[0])
         return rf_error_set(err, RF_ERR_INVALID,
                             "--database-url / RINGFENCE_DATABASE_URL: not set (a libpq "
                             "connection string, e.g. postgresql://user@127.0.0.1:5432/ringfence)");
-    if ((cli->cmd == CMD_SERVE || cli->cmd == CMD_KEY_INIT || cli->cmd == CMD_KEY_SHOW) &&
+    if ((cli->cmd == CMD_SERVE || cli->cmd == CMD_KEYS_INIT || cli->cmd == CMD_KEYS_ROTATE) &&
         !c->keys_dir[0])
         return rf_error_set(err, RF_ERR_INVALID, "--keys-dir / RINGFENCE_KEYS_DIR: not set");
     if (cli->cmd == CMD_SERVE && c->enroll_key[0] && strlen(c->enroll_key) < 8)
@@ -221,6 +323,8 @@ rf_err config_check(const config_cli *cli, rf_error *err)
     }
     if (cli->cmd != CMD_SERVE && cli->port_file[0])
         return rf_error_set(err, RF_ERR_INVALID, "--port-file: only for serve");
+    if ((rc = check_keys(cli, err)) != RF_OK)
+        return rc;
     return RF_OK;
 }
 
@@ -235,18 +339,36 @@ const char *config_usage(config_cmd cmd)
                "       [--database-url URL]\n"
                "Creates a user token and prints it once, alone on the last line.\n"
                "Only its SHA-256 is stored. NAME is 1-64 characters [A-Za-z0-9._@-].\n";
-    case CMD_KEY_INIT:
-        return "usage: ringfenced key init [--keys-dir DIR]\n"
-               "Creates DIR/signing.pem (Ed25519, mode 0600) unless it exists.\n";
-    case CMD_KEY_SHOW:
-        return "usage: ringfenced key show [--keys-dir DIR]\n"
-               "Prints the public key (PEM) that agents pin with --server-key.\n";
+    case CMD_KEYS_INIT:
+        return "usage: ringfenced keys init --out DIR [--root-keys N] [--threshold T]\n"
+               "       [--keys-dir DIR] [--database-url URL]\n"
+               "Creates the TUF repository: N offline root keys (default 3) as DIR/root-1.pem\n"
+               "..., the online keys in --keys-dir (targets, snapshot, timestamp, director .pem,\n"
+               "mode 0600) and 1.root.json signed by every root key (threshold T, default 2),\n"
+               "written to DIR and stored in the database. Leaves an initialised repository\n"
+               "alone. Move DIR to offline storage afterwards.\n";
+    case CMD_KEYS_ROTATE_ROOT:
+        return "usage: ringfenced keys rotate-root --old DIR --new DIR [--root-keys N]\n"
+               "       [--threshold T] [--database-url URL]\n"
+               "Writes the next root version with the root keys of --new (created there, N of\n"
+               "them, when it holds none), signed by the current root's threshold from --old\n"
+               "and by the new threshold; stores it and writes it to --new.\n";
+    case CMD_KEYS_ROTATE:
+        return "usage: ringfenced keys rotate --role targets|snapshot|timestamp|director\n"
+               "       --root-keys DIR [--keys-dir DIR] [--database-url URL]\n"
+               "Replaces one online key: a new key file in --keys-dir, a new root version\n"
+               "naming it (signed by the root keys in DIR), and new metadata signed with it.\n"
+               "Running servers that share --keys-dir pick the key up within seconds.\n";
+    case CMD_KEYS_SHOW_ROOT:
+        return "usage: ringfenced keys show-root [--database-url URL]\n"
+               "Prints the newest root.json, the file agents trust with --trusted-root.\n";
     case CMD_SERVE:
     case CMD_HELP:
     case CMD_VERSION:
     default:
         return "usage: ringfenced [serve] [options]\n"
-               "       ringfenced migrate | token create | key init | key show  (--help each)\n"
+               "       ringfenced migrate | token create | keys init | keys rotate-root |\n"
+               "                  keys rotate | keys show-root  (--help each)\n"
                "\n"
                "options (flags override the environment):\n"
                "  --database-url URL      RINGFENCE_DATABASE_URL     libpq connection string\n"
@@ -254,7 +376,7 @@ const char *config_usage(config_cmd cmd)
                "port 0 = any\n"
                "  --port-file PATH                                   serve: write the bound "
                "port here\n"
-               "  --keys-dir DIR          RINGFENCE_KEYS_DIR         holds signing.pem\n"
+               "  --keys-dir DIR          RINGFENCE_KEYS_DIR         holds the online keys\n"
                "  --enroll-key KEY        RINGFENCE_ENROLL_KEY       fleet enrollment key\n"
                "  --pool-size N           RINGFENCE_POOL_SIZE        database connections "
                "(8)\n"
@@ -266,6 +388,12 @@ const char *config_usage(config_cmd cmd)
                "  --assignment-ttl-s N    RINGFENCE_ASSIGNMENT_TTL_S signed assignment "
                "lifetime (86400)\n"
                "  --log-level LEVEL       RINGFENCE_LOG_LEVEL        debug|info|warn|error "
-               "(info)\n";
+               "(info)\n"
+               "  --tuf-root-expiry-s N   RINGFENCE_TUF_ROOT_EXPIRY_S       (31536000, 365 d)\n"
+               "  --tuf-targets-expiry-s N RINGFENCE_TUF_TARGETS_EXPIRY_S   (7776000, 90 d)\n"
+               "  --tuf-snapshot-expiry-s N RINGFENCE_TUF_SNAPSHOT_EXPIRY_S (604800, 7 d)\n"
+               "  --tuf-timestamp-expiry-s N RINGFENCE_TUF_TIMESTAMP_EXPIRY_S (86400, 1 d)\n"
+               "                          lifetimes of signed TUF metadata; the server re-signs\n"
+               "                          each when less than half of it is left\n";
     }
 }

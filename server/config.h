@@ -11,8 +11,10 @@ typedef enum config_cmd {
     CMD_SERVE = 0,
     CMD_MIGRATE,
     CMD_TOKEN_CREATE,
-    CMD_KEY_INIT,
-    CMD_KEY_SHOW,
+    CMD_KEYS_INIT,        /* keys init --out DIR [--root-keys N --threshold T] */
+    CMD_KEYS_ROTATE_ROOT, /* keys rotate-root --old DIR --new DIR [--root-keys N --threshold T] */
+    CMD_KEYS_ROTATE,      /* keys rotate --role R --root-keys DIR */
+    CMD_KEYS_SHOW_ROOT,   /* keys show-root */
     CMD_HELP,
     CMD_VERSION,
 } config_cmd;
@@ -22,8 +24,13 @@ typedef struct config_cli {
     config_cmd cmd;
     int help;            /* --help: print the command's usage and exit 0 */
     char port_file[512]; /* serve: write the bound port here */
-    char role[16];       /* token create */
+    char role[16];       /* token create: the user role; keys rotate: the TUF role */
     char name[128];      /* token create */
+    char out_dir[512];   /* keys init --out */
+    char old_dir[512];   /* keys rotate-root --old */
+    char new_dir[512];   /* keys rotate-root --new */
+    char root_keys[512]; /* --root-keys: a count (init, rotate-root) or a directory (rotate) */
+    char threshold[16];  /* --threshold */
 } config_cli;
 
 typedef const char *(*config_getenv_fn)(const char *name);

@@ -1,12 +1,15 @@
 /* The health evaluator: a thread that, every eval_interval_ms, marks silent
  * devices failed, counts every started stage of every active or paused
- * rollout, halts a rollout whose figures cross its policy, promotes a stage
- * whose bake time has passed, and wakes long-polls when rollouts changed,
- * here or on another server instance. It must never crash or stop on a
- * database error (it logs and tries again next tick), and it stops promptly. */
+ * rollout, halts a rollout whose figures cross its limits, promotes a stage
+ * with automatic promotion once every gate passes (plan.c), and wakes
+ * long-polls when rollouts, rings, pins or exclusions changed (here or on
+ * another server instance) or a ring's start window opened or closed. It must never crash or stop
+ * on a database error (it logs and tries again next tick), and it stops promptly. */
 #include "api.h"
+#include "metrics.h"
 #include "rf_log.h"
 #include "rf_util.h"
+#include "stage_series.h"
 #include "store_rollout.h"
 
 #include <pthread.h>
@@ -27,6 +30,7 @@ static struct evaluator {
     rf_server *srv;
     char fingerprint[128];
     int have_fingerprint;
+    uint64_t windows;
     int db_down;
 } ev = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -48,13 +52,25 @@ static void log_rollout(rf_log_level lvl, const char *msg, long long id, const c
     rf_log(lvl, msg, "rollout", ids, "detail", detail ? detail : "", NULL);
 }
 
-/* The first started stage whose figures call for a halt, or -1. */
+/* The first started stage whose figures call for a halt (at the stage's
+ * own failure-rate limit), or -1. */
 static int stage_to_halt(const store_rollout *r)
 {
-    for (int s = 0; s <= r->sm.stage && s < r->sm.nstages; s++)
-        if (health_should_halt(&r->policy, r->info[s].counts.exposed, r->info[s].counts.failed))
+    for (int s = 0; s <= r->sm.stage && s < r->sm.nstages; s++) {
+        health_policy p = r->policy;
+        p.max_failure_rate = plan_stage_max_failure_rate(&r->sm.stages[s], p.max_failure_rate);
+        if (health_should_halt(&p, r->info[s].counts.exposed, r->info[s].counts.failed))
             return s;
+    }
     return -1;
+}
+
+/* Whether every gate of the current stage passes now. */
+static int gates_pass(const store_rollout *r)
+{
+    plan_gate g[PLAN_MAX_GATES];
+    int n = store_rollout_gates(r, g);
+    return plan_gates_pass(g, n);
 }
 
 /* Evaluates one rollout; sets *notify when assignments changed. */
@@ -74,28 +90,34 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
         char n[16];
         rf_snprintf(n, sizeof(n), "%d", newly);
         log_rollout(RF_LOG_INFO, "evaluator: silent devices counted as failed", id, n);
+        metrics_evaluator_decision(METRICS_DECIDE_SILENT, (unsigned)newly);
     }
     if (rc == RF_OK)
         rc = store_rollout_fill_counts(db, r, 1, 0, &e);
     if (rc != RF_OK)
         goto out;
+    stage_series_record(db, r); /* the time series and /metrics gauges */
+    metrics_decision decision = METRICS_DECIDE_HOLD;
     int halt_stage = stage_to_halt(r);
     if (halt_stage >= 0) {
         rc = store_eval_halt(db, r, halt_stage, &r->info[halt_stage].counts, &e);
         if (rc == RF_OK) {
+            decision = METRICS_DECIDE_HALT;
             *notify = 1;
             log_rollout(RF_LOG_WARN, "evaluator: rollout halted", id,
                         r->policy.on_halt == HEALTH_ON_HALT_REVERT ? "reverted" : "paused");
         }
-    } else if (rollout_should_auto_promote(&r->sm, r->now_s, 1)) {
+    } else if (rollout_should_auto_promote(&r->sm, r->now_s, gates_pass(r))) {
         rc = store_eval_promote(db, r, &e);
         if (rc == RF_OK) {
+            decision = METRICS_DECIDE_PROMOTE;
             *notify = 1;
-            log_rollout(RF_LOG_INFO, "evaluator: stage promoted after its bake time", id, NULL);
+            log_rollout(RF_LOG_INFO, "evaluator: stage promoted, every gate passed", id, NULL);
         }
     }
     if (rc == RF_ERR_CONFLICT) /* another instance changed it first: next tick sees it */
         rc = RF_OK;
+    metrics_evaluator_decision(rc == RF_OK ? decision : METRICS_DECIDE_ERROR, 1);
 out:
     if (rc != RF_OK && rc != RF_ERR_UNAVAILABLE && rc != RF_ERR_NOT_FOUND)
         log_rollout(RF_LOG_ERROR, "evaluator: rollout not evaluated", id, e.message);
@@ -106,17 +128,23 @@ out:
     return rc;
 }
 
-/* Wakes long-polls when rollouts or rings changed since the last tick,
- * which catches transitions made by other server instances. */
+/* Wakes long-polls when rollouts, rings, pins or exclusions changed since
+ * the last tick, which catches changes made by other server instances, and
+ * when a start window opened or closed (assignments depend on the clock
+ * there, not on any row). */
 static rf_err check_fingerprint(rf_db *db, int *notify)
 {
     char fp[128];
+    uint64_t windows = 0;
     rf_err rc = store_eval_fingerprint(db, fp, NULL);
+    if (rc == RF_OK)
+        rc = store_eval_windows(db, &windows, NULL);
     if (rc != RF_OK)
         return rc;
-    if (ev.have_fingerprint && strcmp(fp, ev.fingerprint) != 0)
+    if (ev.have_fingerprint && (strcmp(fp, ev.fingerprint) != 0 || windows != ev.windows))
         *notify = 1;
     memcpy(ev.fingerprint, fp, sizeof(fp));
+    ev.windows = windows;
     ev.have_fingerprint = 1;
     return RF_OK;
 }
@@ -126,6 +154,7 @@ static void tick(rf_server *srv)
     rf_db *db = NULL;
     long long *ids = NULL;
     int n = 0, notify = 0;
+    int64_t t0 = rf_monotonic_ms();
     rf_err rc = store_acquire(srv->store, EVAL_ACQUIRE_MS, &db);
     if (rc != RF_OK)
         goto out;
@@ -149,6 +178,7 @@ out:
     free(ids);
     if (notify)
         rf_server_notify(srv);
+    metrics_evaluator_tick((double)(rf_monotonic_ms() - t0) / 1000.0);
 }
 
 static void deadline_after(struct timespec *ts, int ms)

@@ -49,6 +49,8 @@ typedef struct rf_req {
     const char *if_match; /* header or NULL */
     /* Query-string lookup; returns a borrowed value or NULL. */
     const char *(*query)(const struct rf_req *req, const char *key);
+    /* Request-header lookup (case-insensitive); a borrowed value or NULL. */
+    const char *(*header)(const struct rf_req *req, const char *name);
     void *impl; /* owned by http_server.c */
     /* Long-poll support: a handler that wants to wait sets wait_until_ms
      * (monotonic) and returns RF_HTTP_SUSPEND; it is called again with
@@ -59,6 +61,20 @@ typedef struct rf_req {
     void (*handler_state_free)(void *);
 } rf_req;
 
+/* A streamed answer (Server-Sent Events). fill is called from the HTTP
+ * layer's threads, one call at a time per stream: it writes at most max bytes
+ * to buf and returns how many (> 0); or returns 0 when it has nothing to send
+ * now — it is called again after rf_server_notify, or at *wake_ms (monotonic,
+ * preset to 15 s from now) at the latest; or returns -1 to end the stream.
+ * When the server shuts down the stream ends without another call. free is
+ * called exactly once, when the HTTP layer is done with the stream (also when
+ * it could never be started). */
+typedef struct rf_stream {
+    long (*fill)(void *state, char *buf, size_t max, int64_t *wake_ms);
+    void (*free)(void *state);
+    void *state;
+} rf_stream;
+
 typedef struct rf_resp {
     int status;
     const char *content_type; /* static string; default application/json */
@@ -66,6 +82,7 @@ typedef struct rf_resp {
     size_t body_len;
     rf_header headers[4];
     int nheaders;
+    rf_stream stream; /* fill != NULL: the body is streamed instead of body */
 } rf_resp;
 
 typedef enum rf_http_result {

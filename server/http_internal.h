@@ -46,6 +46,19 @@ void http_waiters_close(http_waiters *w);
 size_t http_waiters_count(http_waiters *w);
 uint64_t http_waiters_generation(http_waiters *w);
 
+/* ---- streamed answers (http_stream.c) ---- */
+
+struct MHD_Response;
+
+/* A libmicrohttpd response (chunked, of unknown length) whose body is what
+ * src->fill produces (rf_stream in http.h). While fill has nothing to send,
+ * the connection is suspended through w like a long-poll, so it is woken by
+ * rf_server_notify, its deadline, or http_waiters_close (then the stream
+ * ends). Takes src over: src->free runs when the response is destroyed, or
+ * before returning NULL when it cannot be created. */
+struct MHD_Response *http_stream_response(http_waiters *w, struct MHD_Connection *conn,
+                                          const rf_stream *src);
+
 /* ---- the daemon (http_server.c) ---- */
 
 typedef struct http_server http_server;

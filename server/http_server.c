@@ -6,6 +6,8 @@
  * (queuing on the first makes libmicrohttpd close the connection). It must
  * never stop the daemon with a connection suspended. */
 #include "http_internal.h"
+#include "api.h"
+#include "metrics.h"
 #include "rf_log.h"
 #include "rf_util.h"
 
@@ -59,6 +61,13 @@ static const char *query_cb(const rf_req *req, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static const char *header_cb(const rf_req *req, const char *name)
+{
+    http_request *r = req->impl;
+
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 static int is_bundle_upload(const char *method, const char *url)
 {
     return strcmp(method, "POST") == 0 && strcmp(url, "/v1/bundles") == 0;
@@ -82,6 +91,7 @@ static http_request *request_new(http_server *h, struct MHD_Connection *c, const
     r->req.method = strcmp(method, "HEAD") == 0 ? "GET" : r->method;
     r->req.path = r->log_path;
     r->req.query = query_cb;
+    r->req.header = header_cb;
     r->req.impl = r;
     r->path_err = http_path_split(url, r->path, sizeof(r->path), r->req.parts, RF_MAX_PATH_PARTS,
                                   &r->req.nparts, &(int){0});
@@ -96,6 +106,10 @@ static void request_free(http_request *r)
         return;
     if (r->waiter.listed)
         http_waiters_forget(r->h->waiters, &r->waiter);
+    if (r->suspended)
+        metrics_gauge_add(METRICS_LONGPOLL, -1);
+    if (r->resp.stream.free)
+        r->resp.stream.free(r->resp.stream.state); /* a stream that was never sent */
     if (r->req.handler_state && r->req.handler_state_free)
         r->req.handler_state_free(r->req.handler_state);
     rf_buf_cleanup(&r->body);
@@ -116,11 +130,18 @@ static void add_security_headers(struct MHD_Response *mr, const char *ctype, con
     if (!has_cache)
         MHD_add_response_header(mr, "Cache-Control", "no-store");
     if (strncmp(ctype, "text/html", 9) == 0) {
+        /* The dashboard: its own scripts and styles only, no inline code, and
+         * it talks to this server alone. */
         MHD_add_response_header(mr, "Content-Security-Policy",
-                                "default-src 'none'; style-src 'unsafe-inline'; "
-                                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+                                "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                                "form-action 'none'; frame-ancestors 'none'");
         MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+        MHD_add_response_header(mr, "Cross-Origin-Opener-Policy", "same-origin");
+        MHD_add_response_header(mr, "Permissions-Policy",
+                                "camera=(), microphone=(), geolocation=(), payment=()");
     }
+    MHD_add_response_header(mr, "Cross-Origin-Resource-Policy", "same-origin");
 }
 
 /* Queues r->resp (taking its body). Returns MHD_NO only when MHD refuses. */
@@ -133,11 +154,19 @@ static enum MHD_Result send_resp(http_request *r)
 
     if (resp->status < 100 || resp->status > 599)
         rf_resp_error(resp, RF_ERR_INTERNAL, NULL);
-    mr = MHD_create_response_from_buffer(
-        resp->body_len, resp->body, resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (resp->stream.fill) {
+        /* A streamed answer (Server-Sent Events): http_stream.c owns it now. */
+        mr = http_stream_response(r->h->waiters, r->conn, &resp->stream);
+        memset(&resp->stream, 0, sizeof(resp->stream));
+    } else {
+        mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                             resp->body ? MHD_RESPMEM_MUST_FREE
+                                                        : MHD_RESPMEM_PERSISTENT);
+        if (mr)
+            resp->body = NULL; /* owned by mr now */
+    }
     if (!mr)
         return MHD_NO;
-    resp->body = NULL; /* owned by mr now */
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     add_security_headers(mr, ctype, resp);
     for (int i = 0; i < resp->nheaders; i++)
@@ -182,6 +211,7 @@ static enum MHD_Result run_handler(http_request *r)
         /* Called again by libmicrohttpd after a resume: a wake-up or the deadline. */
         r->suspended = 0;
         r->req.resumed = 1;
+        metrics_gauge_add(METRICS_LONGPOLL, -1);
     }
     for (int i = 0; i < HTTP_MAX_RERUNS; i++) {
         uint64_t gen = http_waiters_generation(r->h->waiters);
@@ -196,6 +226,7 @@ static enum MHD_Result run_handler(http_request *r)
             http_waiters_suspend(r->h->waiters, &r->waiter, r->conn, r->req.wait_until_ms, gen)) {
         case HTTP_WAIT_SUSPENDED:
             r->suspended = 1;
+            metrics_gauge_add(METRICS_LONGPOLL, 1);
             return MHD_YES;
         case HTTP_WAIT_CLOSING:
             return send_error(r, RF_ERR_UNAVAILABLE, "server is shutting down");
@@ -292,6 +323,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     snprintf(status, sizeof(status), "%d", r->queued ? r->status : 0);
     snprintf(ms, sizeof(ms), "%lld", (long long)(rf_monotonic_ms() - r->started_ms));
+    metrics_http_done(r->path_err == RF_OK ? rf_api_route_of(&r->req) : NULL, r->method,
+                      r->queued ? r->status : 0,
+                      (double)(rf_monotonic_ms() - r->started_ms) / 1000.0);
     if (r->status >= 500 || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         rf_log(RF_LOG_WARN, "request", "method", r->req.method, "path", r->req.path, "status",
                status, "ms", ms, "ended",

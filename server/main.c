@@ -1,15 +1,18 @@
 /* ringfenced: the entry point. Parses the command line, then serves (the
- * default), migrates the database, creates a user token, or creates or shows
- * the signing key. Bad configuration exits 2 with a message naming the
- * setting; other failures exit 1. It never prints a secret except the new
- * token, once, on the last line of `token create`. */
+ * default), migrates the database, creates a user token, or runs one of the
+ * TUF key commands (keys_cmd.c). Bad configuration exits 2 with a message
+ * naming the setting; other failures exit 1. It never prints a secret except
+ * the new token, once, on the last line of `token create`. */
 #include "api.h"
 #include "config.h"
 #include "http_internal.h"
+#include "keys_cmd.h"
 #include "rf_crypto.h"
 #include "rf_log.h"
 #include "rf_util.h"
 #include "store_token.h"
+#include "tuf_keys.h"
+#include "tuf_refresh.h"
 #include "validate.h"
 
 #include <pthread.h>
@@ -17,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define EXIT_CONFIG 2
 #define DRAIN_MS 5000
@@ -33,12 +35,6 @@ static void fail(const char *what, const rf_error *e)
             e ? e->message : "");
 }
 
-static void key_path(const rf_config *cfg, char *out, size_t n)
-{
-    if (rf_snprintf(out, n, "%s/signing.pem", cfg->keys_dir) != RF_OK)
-        out[0] = '\0';
-}
-
 static rf_log_level level_of(const char *s)
 {
     if (strcmp(s, "debug") == 0)
@@ -48,63 +44,6 @@ static rf_log_level level_of(const char *s)
     if (strcmp(s, "error") == 0)
         return RF_LOG_ERROR;
     return RF_LOG_INFO;
-}
-
-static int cmd_key_init(const rf_config *cfg)
-{
-    char path[600], keyid[RF_SHA256_HEX_LEN + 1] = "";
-    rf_key *k = NULL;
-    rf_error e = {0};
-    struct stat st;
-    int code = 1;
-
-    key_path(cfg, path, sizeof(path));
-    if (stat(path, &st) == 0) {
-        printf("signing key already exists at %s; left unchanged\n", path);
-        return 0;
-    }
-    if (rf_mkdirs(cfg->keys_dir, 0700, &e) != RF_OK) {
-        fail("cannot create the keys directory", &e);
-        return 1;
-    }
-    if (rf_key_generate(&k) != RF_OK) {
-        fail("cannot generate a key", NULL);
-        goto out;
-    }
-    if (rf_key_save_private_pem(k, path, &e) != RF_OK) {
-        fail("cannot save the signing key", &e);
-        goto out;
-    }
-    (void)rf_key_id(k, keyid);
-    printf("created signing key at %s (keyid %s)\n", path, keyid);
-    code = 0;
-out:
-    rf_key_free(k);
-    return code;
-}
-
-static int cmd_key_show(const rf_config *cfg)
-{
-    char path[600];
-    rf_key *k = NULL;
-    rf_error e = {0};
-    char *pem = NULL;
-
-    key_path(cfg, path, sizeof(path));
-    if (rf_key_load_private_pem(path, &k, &e) != RF_OK) {
-        fprintf(stderr, "ringfenced: no usable signing key at %s (%s); run `ringfenced key init`\n",
-                path, e.message);
-        return 1;
-    }
-    pem = rf_key_public_pem(k);
-    rf_key_free(k);
-    if (!pem) {
-        fail("cannot encode the public key", NULL);
-        return 1;
-    }
-    fputs(pem, stdout);
-    free(pem);
-    return 0;
 }
 
 static int open_db(const rf_config *cfg, int size, rf_store **store, rf_db **db)
@@ -222,21 +161,30 @@ static int check_schema(rf_server *srv)
     return 0;
 }
 
-static int load_key(rf_server *srv)
+/* Loads the online keys, then checks them against the stored root and
+ * publishes whatever metadata is missing or due, before anything is served. */
+static int load_keys(rf_server *srv)
 {
-    char path[600];
+    tuf_keyset *ks = NULL;
     rf_error e = {0};
 
-    key_path(&srv->cfg, path, sizeof(path));
-    if (rf_key_load_private_pem(path, &srv->signing_key, &e) != RF_OK) {
+    if (tuf_keyset_load(srv->cfg.keys_dir, &ks, &e) != RF_OK) {
         fprintf(stderr,
-                "ringfenced: refusing to start: no usable signing key at %s (%s); "
-                "run `ringfenced key init` first\n",
-                path, e.message);
+                "ringfenced: refusing to start: no usable online keys in %s (%s); run "
+                "`ringfenced keys init --out DIR` first\n",
+                srv->cfg.keys_dir, e.message);
         return 1;
     }
-    if (rf_key_id(srv->signing_key, srv->keyid) != RF_OK) {
-        fail("cannot compute the key id", NULL);
+    tuf_keys_install(srv, ks);
+    return 0;
+}
+
+static int check_repository(rf_server *srv)
+{
+    rf_error e = {0};
+
+    if (tuf_refresh_once(srv, &e) != RF_OK) {
+        fail("refusing to start", &e);
         return 1;
     }
     return 0;
@@ -249,7 +197,8 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
     http_server *http = NULL;
     rf_error e = {0};
     sigset_t set;
-    int port = 0, sig = 0, code = 1, evaluator = 0;
+    int port = 0, sig = 0, code = 1, evaluator = 0, refresher = 0;
+    tuf_keyset *ks = tuf_keys_get(srv);
     char portstr[16];
 
     sigemptyset(&set);
@@ -260,8 +209,9 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
         return 1;
     }
     rf_snprintf(portstr, sizeof(portstr), "%d", port);
-    rf_log(RF_LOG_INFO, "listening", "listen", srv->cfg.listen, "port", portstr, "keyid",
-           srv->keyid, NULL);
+    rf_log(RF_LOG_INFO, "listening", "listen", srv->cfg.listen, "port", portstr, "director_keyid",
+           ks != NULL ? ks->keyid[TUF_DIRECTOR] : "", NULL);
+    tuf_keyset_put(ks);
     if (port_file && port_file[0] && write_port_file(port_file, port))
         goto out;
     if (rf_evaluator_start(srv) != RF_OK) {
@@ -269,6 +219,11 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
         goto out;
     }
     evaluator = 1;
+    if (tuf_refresh_start(srv) != RF_OK) {
+        fail("cannot start the TUF re-signing task", NULL);
+        goto out;
+    }
+    refresher = 1;
     if (!srv->cfg.enroll_key[0])
         rf_log(RF_LOG_WARN, "no enrollment key set: devices cannot enroll", NULL);
     while (sigwait(&set, &sig) != 0)
@@ -279,6 +234,8 @@ out:
     http_server_stop(http, DRAIN_MS);
     if (evaluator)
         rf_evaluator_stop(srv);
+    if (refresher)
+        tuf_refresh_stop(srv);
     return code;
 }
 
@@ -298,13 +255,11 @@ static int cmd_serve(const config_cli *cli)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
-    if (load_key(srv))
-        goto out;
     if (store_open(srv->cfg.database_url, srv->cfg.pool_size, &srv->store, &e) != RF_OK) {
         fail("cannot connect to the database", &e);
         goto out;
     }
-    if (check_schema(srv))
+    if (check_schema(srv) || load_keys(srv) || check_repository(srv))
         goto out;
     if (http_waiters_new(&waiters) != RF_OK) {
         fail("cannot start the long-poll ticker", NULL);
@@ -316,7 +271,7 @@ out:
     srv->notify_impl = NULL;
     http_waiters_free(waiters);
     store_close(srv->store);
-    rf_key_free(srv->signing_key);
+    tuf_keys_install(srv, NULL); /* wipes the online keys */
     rf_random(srv->cfg.enroll_key, sizeof(srv->cfg.enroll_key));
     free(srv);
     if (code == 0)
@@ -355,11 +310,17 @@ int main(int argc, char **argv)
     case CMD_TOKEN_CREATE:
         code = cmd_token_create(&cli);
         break;
-    case CMD_KEY_INIT:
-        code = cmd_key_init(&cli.cfg);
+    case CMD_KEYS_INIT:
+        code = keys_cmd_init(&cli);
         break;
-    case CMD_KEY_SHOW:
-        code = cmd_key_show(&cli.cfg);
+    case CMD_KEYS_ROTATE_ROOT:
+        code = keys_cmd_rotate_root(&cli);
+        break;
+    case CMD_KEYS_ROTATE:
+        code = keys_cmd_rotate(&cli);
+        break;
+    case CMD_KEYS_SHOW_ROOT:
+        code = keys_cmd_show_root(&cli);
         break;
     case CMD_SERVE:
     default:

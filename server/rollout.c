@@ -1,4 +1,4 @@
-/* The rollout state machine and plan validation (see rollout.h). Every rule
+/* The rollout state machine (see rollout.h). Every rule
  * about which transition is allowed lives in the one table below, so the API,
  * the evaluator and the tests agree by construction. This file must never
  * read a clock, touch the database or let promotion pass a halted stage. */
@@ -133,6 +133,11 @@ static rf_err check_stage_invariants(rollout_sm *r, rollout_action a, rf_error *
             return refuse(err, a, r, "its current stage is not active");
         if (r->stage + 1 < r->nstages && r->stages[r->stage + 1].state != STAGE_PENDING)
             return refuse(err, a, r, "the next stage already started");
+        if (cur->require_approval && !cur->approved)
+            return rf_error_set(err, RF_ERR_CONFLICT,
+                                "cannot promote: stage %d needs an approval by a release user "
+                                "other than the rollout's creator (two-person rule)",
+                                r->stage);
     }
     return RF_OK;
 }
@@ -188,58 +193,4 @@ int rollout_should_auto_promote(const rollout_sm *r, int64_t now_s, int gate_ok)
     if (cur->state != STAGE_ACTIVE || !cur->auto_promote || cur->started_s <= 0)
         return 0;
     return now_s - cur->started_s >= (int64_t)cur->bake_s;
-}
-
-static int ring_index(const rollout_ring *rings, int nrings, long long id)
-{
-    for (int i = 0; i < nrings; i++)
-        if (rings[i].id == id)
-            return i;
-    return -1;
-}
-
-rf_err rollout_plan_validate(const long long *plan_ring_ids, int nplan, const rollout_ring *rings,
-                             int nrings, rf_error *err)
-{
-    if (nrings <= 0)
-        return rf_error_set(err, RF_ERR_CONFLICT,
-                            "no rings are defined: create rings before a rollout");
-    if (nplan <= 0)
-        return rf_error_set(err, RF_ERR_INVALID, "field 'stages': a plan needs at least one stage");
-    if (nplan > ROLLOUT_MAX_STAGES)
-        return rf_error_set(err, RF_ERR_INVALID, "field 'stages': at most %d stages",
-                            ROLLOUT_MAX_STAGES);
-    for (int i = 0; i < nplan; i++) {
-        int at = ring_index(rings, nrings, plan_ring_ids[i]);
-        if (at < 0)
-            return rf_error_set(err, RF_ERR_INVALID, "field 'stages[%d].ring_id': no ring %lld", i,
-                                plan_ring_ids[i]);
-        for (int j = 0; j < i; j++)
-            if (plan_ring_ids[j] == plan_ring_ids[i])
-                return rf_error_set(err, RF_ERR_INVALID,
-                                    "field 'stages[%d].ring_id': ring '%s' is already stage %d", i,
-                                    rings[at].name, j);
-        if (at == i)
-            continue;
-        if (i == 0)
-            return rf_error_set(
-                err, RF_ERR_INVALID,
-                "field 'stages[0].ring_id': a plan must start with the lowest ring '%s' "
-                "(order %d), not '%s' (order %d)",
-                rings[0].name, rings[0].order, rings[at].name, rings[at].order);
-        /* Stages before i matched rings[0..i-1] and repeats are refused
-         * above, so at > i here: the plan skips rings[i]. */
-        return rf_error_set(err, RF_ERR_INVALID,
-                            "field 'stages[%d].ring_id': ring '%s' (order %d) skips ring '%s' "
-                            "(order %d)",
-                            i, rings[at].name, rings[at].order, rings[i].name, rings[i].order);
-    }
-    if (nplan < nrings)
-        return rf_error_set(
-            err, RF_ERR_INVALID,
-            "field 'stages': the plan ends before ring '%s' (order %d); a plan must "
-            "visit "
-            "every ring",
-            rings[nplan].name, rings[nplan].order);
-    return RF_OK;
 }

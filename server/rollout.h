@@ -1,5 +1,5 @@
 /* The rollout state machine: which transitions a rollout and its stages may
- * take, when a stage may promote itself, and what a valid plan is. Pure: no
+ * take and when a stage may promote itself (plans and gates: plan.h). Pure: no
  * SQL, no clock reads, no allocation; time is always a parameter. It must
  * never let a rollout pass a halted stage or skip a ring. */
 #ifndef RF_ROLLOUT_H
@@ -42,9 +42,16 @@ typedef enum stage_state {
 typedef struct rollout_stage {
     long long ring_id;
     int bake_s;
-    int auto_promote; /* 1: promote by itself once bake_s has passed */
+    int auto_promote; /* 1: promote by itself once every gate passes (plan.h) */
     stage_state state;
     int64_t started_s; /* seconds since the epoch; 0 while pending */
+    /* The rest of the stage's plan (plan.h); zero means "not set": percent
+     * 0 is the whole ring, max_failure_rate 0 the policy's. */
+    int percent;
+    int min_healthy;
+    double max_failure_rate;
+    int require_approval;
+    int approved; /* an approval is recorded for this stage */
 } rollout_stage;
 
 /* A rollout as the state machine sees it. stage is the index of the furthest
@@ -71,7 +78,8 @@ int stage_state_parse(const char *s, stage_state *out);
  * halted; revert marks it halted too (if it was active). On refusal r is left
  * unchanged and RF_ERR_CONFLICT comes back with a message naming the current
  * state ("cannot promote: rollout is halted"). A rollout with no stages, or
- * whose current stage is not active, cannot be started or promoted. */
+ * whose current stage is not active, cannot be started or promoted; nor can a
+ * stage that requires an approval and has none be promoted. */
 rf_err rollout_apply(rollout_sm *r, rollout_action a, int64_t now_s, rf_error *err);
 
 /* 1 when action a is allowed from state s (the table in docs/api.md). */
@@ -84,8 +92,8 @@ const char *rollout_event_kind(rollout_action a, rollout_state to);
 
 /* Whether the evaluator should promote r by itself at now_s: r is active, its
  * current stage is active with auto_promote set, the stage's bake time has
- * passed, and the health gate (gate_ok: the halt decision found nothing) lets
- * it through. */
+ * passed, and gate_ok (every gate of plan_gates passes, and the halt decision
+ * found nothing) lets it through. */
 int rollout_should_auto_promote(const rollout_sm *r, int64_t now_s, int gate_ok);
 
 /* A ring as plan validation sees it. rings[] is sorted by order ascending. */
@@ -94,13 +102,5 @@ typedef struct rollout_ring {
     int order;
     const char *name; /* borrowed */
 } rollout_ring;
-
-/* Checks that a plan (the ring id of each stage, in stage order) visits every
- * ring exactly once, in order, starting with the lowest: no unknown ring, no
- * repeat, no skip, nothing missing at the end. RF_ERR_INVALID with a message
- * naming the stage ("stages[1]: …") otherwise; RF_ERR_CONFLICT when there are
- * no rings at all (nothing to roll out to). */
-rf_err rollout_plan_validate(const long long *plan_ring_ids, int nplan, const rollout_ring *rings,
-                             int nrings, rf_error *err);
 
 #endif

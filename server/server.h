@@ -1,5 +1,5 @@
 /* The server-wide context handed to every route handler and background task:
- * configuration, the signing key, the database pool and the long-poll notifier. */
+ * configuration, the online TUF keys, the database pool and the long-poll notifier. */
 #ifndef RF_SERVER_H
 #define RF_SERVER_H
 
@@ -12,7 +12,7 @@
 typedef struct rf_config {
     char database_url[1024]; /* RINGFENCE_DATABASE_URL / --database-url */
     char listen[128];        /* RINGFENCE_LISTEN / --listen, "127.0.0.1:8080" */
-    char keys_dir[512];      /* RINGFENCE_KEYS_DIR / --keys-dir: signing.pem lives here */
+    char keys_dir[512];      /* RINGFENCE_KEYS_DIR / --keys-dir: the online keys live here */
     char enroll_key[256];    /* RINGFENCE_ENROLL_KEY / --enroll-key */
     int pool_size;           /* RINGFENCE_POOL_SIZE, default 8 */
     int threads;             /* RINGFENCE_THREADS: MHD worker threads, default 2 */
@@ -20,13 +20,20 @@ typedef struct rf_config {
     size_t max_bundle;       /* RINGFENCE_MAX_BUNDLE_BYTES, default 64 MiB */
     int eval_interval_ms;    /* evaluator period, default 1000 */
     int assignment_ttl_s;    /* expiry of signed assignments, default 86400 */
+    /* TUF metadata lifetimes (RINGFENCE_TUF_*_EXPIRY_S): root 365 d, targets
+     * 90 d, snapshot 7 d, timestamp 1 d. */
+    int tuf_root_expiry_s;
+    int tuf_targets_expiry_s;
+    int tuf_snapshot_expiry_s;
+    int tuf_timestamp_expiry_s;
     char log_level[16];
 } rf_config;
 
 typedef struct rf_server {
     rf_config cfg;
-    rf_key *signing_key; /* owned */
-    char keyid[65];
+    /* The online keys (targets, snapshot, timestamp, director): owned, read
+     * and swapped only through tuf_keys_get / tuf_keys_install (tuf_keys.h). */
+    struct tuf_keyset *online_keys;
     rf_store *store; /* owned */
     /* generation: bumped whenever anything that changes assignments happens
      * (rollout transition, halt, ring change). Long-polls wait on it. */

@@ -4,6 +4,7 @@
  * reconnected at its next checkout, and a connection is never handed out with
  * a transaction left open. It never builds SQL from input: parameters only. */
 #include "store_internal.h"
+#include "metrics.h"
 #include "rf_log.h"
 #include "rf_util.h"
 
@@ -176,6 +177,8 @@ rf_err store_acquire(rf_store *s, int timeout_ms, rf_db **out)
     rf_db *db = NULL;
     rf_err rc = RF_OK;
 
+    int64_t t0 = rf_monotonic_ms();
+
     *out = NULL;
     if (!s)
         return RF_ERR_UNAVAILABLE;
@@ -188,6 +191,7 @@ rf_err store_acquire(rf_store *s, int timeout_ms, rf_db **out)
     if (s->nfree > 0)
         db = s->free[--s->nfree];
     pthread_mutex_unlock(&s->mu);
+    metrics_pool_acquire((double)(rf_monotonic_ms() - t0) / 1000.0, db != NULL);
     if (!db) {
         rf_log(RF_LOG_WARN, "database pool exhausted", NULL);
         return RF_ERR_UNAVAILABLE;
@@ -210,6 +214,17 @@ rf_err store_acquire(rf_store *s, int timeout_ms, rf_db **out)
     }
     *out = db;
     return RF_OK;
+}
+
+void store_pool_stats(rf_store *s, int *size, int *in_use)
+{
+    *size = *in_use = 0;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    *size = s->size;
+    *in_use = s->size - s->nfree;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void store_release(rf_store *s, rf_db *db)

@@ -17,6 +17,8 @@ void store_close(rf_store *s); /* NULL-safe */
 /* Blocks up to timeout_ms for a free connection; RF_ERR_UNAVAILABLE after. */
 rf_err store_acquire(rf_store *s, int timeout_ms, rf_db **out);
 void store_release(rf_store *s, rf_db *db);
+/* The pool's size and how many connections are checked out now (metrics). */
+void store_pool_stats(rf_store *s, int *size, int *in_use);
 
 /* Transactions on a checked-out connection. */
 rf_err store_begin(rf_db *db);

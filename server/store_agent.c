@@ -1,6 +1,6 @@
 /* Named queries for agents: enrollment, the inputs of a device's assignment
- * (rings, the device, each channel's latest started rollout) and the
- * assignment counter. The assignment itself is decided by assign.c; this file
+ * (rings, the device, each channel's latest started rollout, its pins and
+ * exclusion) and the assignment counter. The assignment itself is decided by assign.c; this file
  * only loads what it needs. It never takes a device id from anywhere but its
  * caller, who took it from the device's token. */
 #include "store_agent.h"
@@ -59,81 +59,67 @@ rf_err store_agent_enroll(rf_db *db, const char *device_id, const char *token_ha
     return rc;
 }
 
-void agent_rings_cleanup(agent_rings *r)
+/* Parses one "ring:percent:cut_bucket:cut_device" item of len bytes. */
+static int parse_stage_item(const ring_index *ix, const char *p, size_t len, int i,
+                            assign_rollout *r)
 {
-    if (r == NULL)
-        return;
-    for (int i = 0; i < r->n; i++)
-        json_decref(r->labels[i]);
-    free(r->labels);
-    free(r->sel);
-    memset(r, 0, sizeof(*r));
-}
-
-rf_err agent_rings_load(rf_db *db, agent_rings *out, rf_error *err)
-{
-    PGresult *res = NULL;
-    memset(out, 0, sizeof(*out));
-    rf_err rc = store_exec(db, "agent_rings",
-                           "SELECT id, ord, labels::text, bucket_lo, bucket_hi FROM rings "
-                           "ORDER BY ord LIMIT " AGENT_MAX_RINGS_STR,
-                           0, NULL, &res, err);
-    if (rc != RF_OK)
-        goto out;
-    int n = PQntuples(res);
-    out->sel = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->sel));
-    out->labels = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->labels));
-    if (out->sel == NULL || out->labels == NULL) {
-        rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-        goto out;
+    char item[160], *f[4] = {0};
+    long long ring = 0, pct = 0, cut = 0;
+    if (len == 0 || len >= sizeof(item))
+        return -1;
+    memcpy(item, p, len);
+    item[len] = '\0';
+    f[0] = item;
+    for (int k = 1; k < 4; k++) {
+        char *c = strchr(f[k - 1], ':');
+        if (c == NULL)
+            return -1;
+        *c = '\0';
+        f[k] = c + 1;
     }
-    for (int i = 0; i < n; i++) {
-        json_t *l = json_loads(store_get(res, i, 2) ? store_get(res, i, 2) : "{}", 0, NULL);
-        out->labels[i] = json_is_object(l) ? l : json_object();
-        if (!json_is_object(l))
-            json_decref(l);
-        out->sel[i].id = store_get_ll(res, i, 0);
-        out->sel[i].order = (int)store_get_ll(res, i, 1);
-        out->sel[i].labels = out->labels[i];
-        out->sel[i].bucket_lo = (int)store_get_ll(res, i, 3);
-        out->sel[i].bucket_hi = (int)store_get_ll(res, i, 4);
-        out->n++;
+    if (rf_parse_ll(f[0], 1, 0x7fffffffffffffffLL, &ring) != RF_OK ||
+        rf_parse_ll(f[1], 1, 100, &pct) != RF_OK || rf_parse_ll(f[2], -1, 9999, &cut) != RF_OK ||
+        strlen(f[3]) > 32)
+        return -1;
+    r->stage_ring_pos[i] = ring_index_pos(ix, ring);
+    memset(&r->share[i], 0, sizeof(r->share[i]));
+    r->share[i].percent = (int)pct;
+    if (cut >= 0 && f[3][0] != '\0') {
+        r->share[i].has_cut = 1;
+        r->share[i].cut.salted = (uint32_t)cut;
+        memcpy(r->share[i].cut.id, f[3], strlen(f[3]) + 1);
     }
-out:
-    PQclear(res);
-    if (rc != RF_OK)
-        agent_rings_cleanup(out);
-    return rc;
+    return 0;
 }
 
-int agent_rings_pos_of_id(const agent_rings *r, long long ring_id)
-{
-    for (int i = 0; i < r->n; i++)
-        if (r->sel[i].id == ring_id)
-            return i;
-    return -1;
-}
-
-int agent_stage_positions(const agent_rings *r, const char *csv, int pos[ROLLOUT_MAX_STAGES])
+int agent_plan_parse(const ring_index *ix, const char *text, assign_rollout *r)
 {
     int n = 0;
-    const char *p = csv ? csv : "";
-    while (*p != '\0' && n < ROLLOUT_MAX_STAGES) {
-        char num[24];
+    const char *p = text ? text : "";
+    r->nstages = 0;
+    while (*p != '\0') {
         size_t len = strcspn(p, ",");
-        long long id = 0;
-        if (len >= sizeof(num) || len == 0)
+        if (n >= ROLLOUT_MAX_STAGES || parse_stage_item(ix, p, len, n, r) != 0) {
+            r->nstages = 0; /* an unreadable plan offers nothing */
             return -1;
-        memcpy(num, p, len);
-        num[len] = '\0';
-        if (rf_parse_ll(num, 1, 0x7fffffffffffffffLL, &id) != RF_OK)
-            return -1;
-        pos[n++] = agent_rings_pos_of_id(r, id);
+        }
+        n++;
         p += len;
         if (*p == ',')
             p++;
     }
+    r->nstages = n;
     return n;
+}
+
+int agent_device_stage(const ring_index *ix, const assign_rollout *r, const char *salt,
+                       const char *device_id, const json_t *labels, int bucket)
+{
+    assign_device d;
+    memset(&d, 0, sizeof(d));
+    d.ring_pos = ring_index_of(ix, device_id, labels, bucket);
+    assign_key_make(salt, device_id, &d.key);
+    return assign_stage_of(r, &d);
 }
 
 void store_agent_assign_inputs_cleanup(agent_assign_inputs *in)
@@ -145,21 +131,32 @@ void store_agent_assign_inputs_cleanup(agent_assign_inputs *in)
     in->n = 0;
 }
 
-/* The device's labels and bucket, and its ring position. */
-static rf_err device_ring_pos(rf_db *db, const char *device_id, const agent_rings *rings, int *pos,
-                              rf_error *err)
+/* What the device is, where it stands, and the database clock. */
+typedef struct dev_facts {
+    const char *id;
+    int ring_pos;
+    long long ring_id;
+    int excluded;
+    int64_t now_s;
+} dev_facts;
+
+static rf_err device_facts(rf_db *db, const ring_index *ix, dev_facts *f, rf_error *err)
 {
-    const char *p[] = {device_id};
+    const char *p[] = {f->id};
     PGresult *res = NULL;
     rf_err rc = store_exec(db, "agent_device",
-                           "SELECT labels::text, bucket FROM devices "
-                           "WHERE id = $1",
+                           "SELECT labels::text, bucket, floor(extract(epoch FROM now()))::bigint, "
+                           "EXISTS (SELECT 1 FROM exclusions x WHERE x.device_id = d.id) "
+                           "FROM devices d WHERE id = $1",
                            1, p, &res, err);
     if (rc == RF_OK && PQntuples(res) != 1)
-        rc = rf_error_set(err, RF_ERR_NOT_FOUND, "device %s not found", device_id);
+        rc = rf_error_set(err, RF_ERR_NOT_FOUND, "device %s not found", f->id);
     if (rc == RF_OK) {
         json_t *labels = json_loads(store_get(res, 0, 0) ? store_get(res, 0, 0) : "{}", 0, NULL);
-        *pos = rf_ring_of(rings->sel, (size_t)rings->n, labels, (uint32_t)store_get_ll(res, 0, 1));
+        f->ring_pos = ring_index_of(ix, f->id, labels, (int)store_get_ll(res, 0, 1));
+        f->ring_id = f->ring_pos >= 0 ? ix->rings.items[f->ring_pos].id : 0;
+        f->now_s = store_get_ll(res, 0, 2);
+        f->excluded = store_get(res, 0, 3) != NULL && store_get(res, 0, 3)[0] == 't';
         json_decref(labels);
     }
     PQclear(res);
@@ -181,28 +178,44 @@ static void parse_bundle(const PGresult *res, int i, int col, agent_bundle *b)
 /* The channel's latest started rollout: by start time, then id. A device is
  * exposed when it has an exposure row or reports installing or running the
  * bundle; it failed the bundle itself when it rolled it back or failed to
- * install it (recorded, or in its latest report). */
+ * install it (recorded, or in its latest report). Then what the device
+ * reports on the channel, and its pin: a device pin before a ring pin. */
 #define LATEST_ROLLOUTS_SQL                                                                        \
     "SELECT r.id, r.channel, r.state, r.stage, coalesce(r.policy->>'on_halt', 'revert'), "         \
     "b.id, b.name, b.version, b.sha256, b.length, "                                                \
-    "p.id, p.name, p.version, p.sha256, p.length, "                                                \
-    "(SELECT string_agg(s.ring_id::text, ',' ORDER BY s.idx) FROM rollout_stages s "               \
-    " WHERE s.rollout_id = r.id), "                                                                \
-    "EXISTS (SELECT 1 FROM exposures e WHERE e.rollout_id = r.id AND e.device_id = $1) OR "        \
-    "EXISTS (SELECT 1 FROM device_channels c WHERE c.device_id = $1 AND c.channel = r.channel "    \
-    " AND (c.bundle_id = r.bundle_id OR (c.target_bundle_id = r.bundle_id AND c.state IN "         \
-    " ('installing', 'install_failed', 'rolled_back')))), "                                        \
-    "EXISTS (SELECT 1 FROM exposures e WHERE e.rollout_id = r.id AND e.device_id = $1 "            \
-    " AND e.failure IN ('install_failed', 'rolled_back')) OR "                                     \
-    "EXISTS (SELECT 1 FROM device_channels c WHERE c.device_id = $1 AND c.channel = r.channel "    \
-    " AND c.target_bundle_id = r.bundle_id AND c.state IN ('install_failed', 'rolled_back')) "     \
-    "FROM (SELECT DISTINCT ON (channel) * FROM rollouts WHERE state <> 'draft' "                   \
-    " ORDER BY channel, started_at DESC NULLS LAST, id DESC) r "                                   \
-    "JOIN bundles b ON b.id = r.bundle_id LEFT JOIN bundles p ON p.id = r.previous_bundle_id "     \
-    "ORDER BY r.channel LIMIT 256"
+    "p.id, p.name, p.version, p.sha256, p.length, " AGENT_PLAN_SQL(                                \
+        "r") ", "                                                                                  \
+             "EXISTS (SELECT 1 FROM exposures e WHERE e.rollout_id = r.id AND e.device_id = $1) "  \
+             "OR "                                                                                 \
+             "EXISTS (SELECT 1 FROM device_channels c WHERE c.device_id = $1 AND c.channel = "     \
+             "r.channel "                                                                          \
+             " AND (c.bundle_id = r.bundle_id OR (c.target_bundle_id = r.bundle_id AND c.state "   \
+             "IN "                                                                                 \
+             " ('installing', 'install_failed', 'rolled_back')))), "                               \
+             "EXISTS (SELECT 1 FROM exposures e WHERE e.rollout_id = r.id AND e.device_id = $1 "   \
+             " AND e.failure IN ('install_failed', 'rolled_back')) OR "                            \
+             "EXISTS (SELECT 1 FROM device_channels c WHERE c.device_id = $1 AND c.channel = "     \
+             "r.channel "                                                                          \
+             " AND c.target_bundle_id = r.bundle_id AND c.state IN ('install_failed', "            \
+             "'rolled_back')), "                                                                   \
+             "r.salt, coalesce(dc.bundle_id, 0), "                                                 \
+             "CASE WHEN dc.state = 'installing' THEN coalesce(dc.target_bundle_id, 0) ELSE 0 "     \
+             "END, "                                                                               \
+             "q.id, q.name, q.version, q.sha256, q.length "                                        \
+             "FROM (SELECT DISTINCT ON (channel) * FROM rollouts WHERE state <> 'draft' "          \
+             " ORDER BY channel, started_at DESC NULLS LAST, id DESC) r "                          \
+             "JOIN bundles b ON b.id = r.bundle_id LEFT JOIN bundles p ON p.id = "                 \
+             "r.previous_bundle_id "                                                               \
+             "LEFT JOIN device_channels dc ON dc.device_id = $1 AND dc.channel = r.channel "       \
+             "LEFT JOIN LATERAL (SELECT pn.bundle_id FROM pins pn WHERE pn.channel = r.channel "   \
+             "AND "                                                                                \
+             " (pn.device_id = $1 OR pn.ring_id = $2::bigint) ORDER BY pn.device_id IS NULL "      \
+             "LIMIT 1) pin "                                                                       \
+             " ON true LEFT JOIN bundles q ON q.id = pin.bundle_id "                               \
+             "ORDER BY r.channel LIMIT 256"
 
-static void parse_channel(const PGresult *res, int i, const agent_rings *rings, int ring_pos,
-                          agent_channel_input *c)
+static void parse_channel(const PGresult *res, int i, const ring_index *ix, const dev_facts *f,
+                          agent_assign_inputs *in, agent_channel_input *c)
 {
     memset(c, 0, sizeof(*c));
     c->rollout_id = store_get_ll(res, i, 0);
@@ -214,30 +227,46 @@ static void parse_channel(const PGresult *res, int i, const agent_rings *rings, 
     c->rollout.on_halt_revert = on_halt == NULL || strcmp(on_halt, "pause") != 0;
     parse_bundle(res, i, 5, &c->bundle);
     parse_bundle(res, i, 10, &c->previous);
+    parse_bundle(res, i, 21, &c->pinned);
     c->rollout.bundle_id = c->bundle.id;
     c->rollout.previous_bundle_id = c->previous.id;
-    int n = agent_stage_positions(rings, store_get(res, i, 15), c->rollout.stage_ring_pos);
-    c->rollout.nstages = n < 0 ? 0 : n; /* an unreadable plan offers nothing */
-    c->device.ring_pos = ring_pos;
+    agent_plan_parse(ix, store_get(res, i, 15), &c->rollout);
+    c->device.ring_pos = f->ring_pos;
     c->device.exposed = (int)store_get_ll(res, i, 16);
     c->device.failed_itself = (int)store_get_ll(res, i, 17);
+    assign_key_make(store_get(res, i, 18), f->id, &c->device.key);
+    c->device.current_bundle_id = store_get_ll(res, i, 19);
+    c->device.installing_bundle_id = store_get_ll(res, i, 20);
+    c->device.pin_bundle_id = c->pinned.id;
+    c->device.excluded = f->excluded;
+    c->device.windows = in->windows;
+    c->device.nwindows = in->nwindows;
+    c->device.now_s = f->now_s;
 }
 
 rf_err store_agent_assign_inputs(rf_db *db, const char *device_id, agent_assign_inputs *out,
                                  rf_error *err)
 {
-    agent_rings rings;
+    ring_index ix;
     PGresult *res = NULL;
-    int pos = -1;
+    dev_facts f = {.id = device_id, .ring_pos = -1};
+    char ring[24];
     memset(out, 0, sizeof(*out));
-    rf_err rc = agent_rings_load(db, &rings, err);
+    rf_err rc = ring_index_load(db, &ix, err);
     if (rc != RF_OK)
         return rc;
-    rc = device_ring_pos(db, device_id, &rings, &pos, err);
+    rc = device_facts(db, &ix, &f, err);
     if (rc != RF_OK)
         goto out;
-    const char *p[] = {device_id};
-    rc = store_exec(db, "agent_latest_rollouts", LATEST_ROLLOUTS_SQL, 1, p, &res, err);
+    if (f.ring_pos >= 0) {
+        const assign_ring *g = &ix.sel[f.ring_pos];
+        out->nwindows = g->nwindows < ASSIGN_MAX_WINDOWS ? g->nwindows : ASSIGN_MAX_WINDOWS;
+        if (out->nwindows > 0)
+            memcpy(out->windows, g->windows, (size_t)out->nwindows * sizeof(*g->windows));
+    }
+    rf_snprintf(ring, sizeof(ring), "%lld", f.ring_id);
+    const char *p[] = {device_id, ring};
+    rc = store_exec(db, "agent_latest_rollouts", LATEST_ROLLOUTS_SQL, 2, p, &res, err);
     if (rc != RF_OK)
         goto out;
     int n = PQntuples(res);
@@ -247,10 +276,10 @@ rf_err store_agent_assign_inputs(rf_db *db, const char *device_id, agent_assign_
         goto out;
     }
     for (int i = 0; i < n && i < AGENT_MAX_ASSIGN_CHANNELS; i++)
-        parse_channel(res, i, &rings, pos, &out->ch[out->n++]);
+        parse_channel(res, i, &ix, &f, out, &out->ch[out->n++]);
 out:
     PQclear(res);
-    agent_rings_cleanup(&rings);
+    ring_index_cleanup(&ix);
     if (rc != RF_OK)
         store_agent_assign_inputs_cleanup(out);
     return rc;

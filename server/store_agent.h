@@ -34,18 +34,26 @@ typedef struct agent_channel_input {
     assign_device device;
     agent_bundle bundle;   /* the rollout's bundle */
     agent_bundle previous; /* the bundle to go back to (id 0: none) */
+    agent_bundle pinned;   /* the bundle a pin holds the device at (id 0: none) */
 } agent_channel_input;
 
 typedef struct agent_assign_inputs {
     int n;
     agent_channel_input *ch; /* owned, n entries */
+    /* The start windows of the device's ring; each ch[i].device.windows
+     * points here, so the struct must not be copied or moved. */
+    assign_window windows[ASSIGN_MAX_WINDOWS];
+    int nwindows;
 } agent_assign_inputs;
 
 /* Loads everything assign_decide needs for device_id, for every channel with
- * a started rollout: the device's ring position (rf_ring_of over the rings
- * by order), each channel's latest started rollout with its stage rings as
- * positions, and whether the device was exposed to it or failed it itself.
- * RF_ERR_NOT_FOUND if the device does not exist. */
+ * a started rollout: the device's ring position (members, labels, buckets;
+ * assign_ring_of over the rings by order) and its ring's start windows, each
+ * channel's latest started rollout with its stages (ring positions and
+ * shares) and the device's key in its salted order, whether the device was
+ * exposed to it or failed it itself, what it reports running or installing,
+ * its pin (a device pin, else its ring's) and its exclusion, and the
+ * database's clock. RF_ERR_NOT_FOUND if the device does not exist. */
 rf_err store_agent_assign_inputs(rf_db *db, const char *device_id, agent_assign_inputs *out,
                                  rf_error *err);
 void store_agent_assign_inputs_cleanup(agent_assign_inputs *in); /* NULL-safe */

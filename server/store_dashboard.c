@@ -1,141 +1,76 @@
-/* The read behind GET /: recent rollouts and, per stage, the ring and how
- * many devices were exposed, are healthy and have failed, counted from the
- * exposures table (one row per device and rollout). Read-only. */
+/* Named queries behind the dashboard's views of the API: the newest event id
+ * (the event stream polls it), one row per device and reported channel with
+ * the bundle's version and failure counters (the fleet summary), and the
+ * bundles of a version (list filters). Read-only; parameters only. */
 #include "store_dashboard.h"
 #include "store_internal.h"
-#include "rf_util.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-static void copy_str(char *dst, size_t n, const char *src)
+rf_err store_dash_last_event_id(rf_db *db, long long *out, rf_error *err)
 {
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
-static rf_err read_rollouts(rf_db *db, int limit, dash_rollout **out, size_t *n, rf_error *err)
-{
-    char lim[16];
-    const char *p[] = {lim};
     PGresult *r = NULL;
-    rf_err rc;
-    int rows;
+    rf_err rc = store_exec(db, "dash_last_event", "SELECT coalesce(max(id), 0) FROM events", 0,
+                           NULL, &r, err);
 
-    rf_snprintf(lim, sizeof(lim), "%d", limit);
-    rc = store_exec(db, "dashboard_rollouts",
-                    "SELECT r.id, r.channel, b.name || ' ' || b.version, r.bundle_id, r.state, "
-                    "r.stage, " STORE_ISO(
-                        "r.created_at") ", COALESCE(r.halt->>'reason', '') "
-                                        "FROM rollouts r JOIN bundles b ON b.id = r.bundle_id "
-                                        "ORDER BY r.id DESC LIMIT $1",
-                    1, p, &r, err);
-    if (rc != RF_OK)
-        return rc;
-    rows = PQntuples(r);
-    *out = calloc(rows ? (size_t)rows : 1, sizeof(**out));
-    if (!*out) {
-        PQclear(r);
-        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        dash_rollout *d = &(*out)[i];
-        d->id = store_get_ll(r, i, 0);
-        copy_str(d->channel, sizeof(d->channel), store_get(r, i, 1));
-        copy_str(d->bundle, sizeof(d->bundle), store_get(r, i, 2));
-        d->bundle_id = store_get_ll(r, i, 3);
-        copy_str(d->state, sizeof(d->state), store_get(r, i, 4));
-        d->stage = (int)store_get_ll(r, i, 5);
-        copy_str(d->created, sizeof(d->created), store_get(r, i, 6));
-        copy_str(d->halt_reason, sizeof(d->halt_reason), store_get(r, i, 7));
-    }
-    *n = (size_t)rows;
+    *out = rc == RF_OK ? store_get_ll(r, 0, 0) : 0;
     PQclear(r);
-    return RF_OK;
+    return rc;
 }
 
-static dash_rollout *find(dash_rollout *items, size_t n, long long id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (items[i].id == id)
-            return &items[i];
-    return NULL;
-}
+#define FLEET_SQL                                                                                  \
+    "SELECT d.id, d.labels::text, d.bucket, "                                                      \
+    "COALESCE(d.last_seen_at > now() - make_interval(secs => 3 * "                                 \
+    "GREATEST(d.heartbeat_interval_s, 1)), false), "                                               \
+    "c.channel, c.bundle_id, b.version, COALESCE(c.state, ''), COALESCE(c.crashes, 0), "           \
+    "COALESCE(c.unclean_shutdowns, 0), COALESCE(c.local_rollbacks, 0) "                            \
+    "FROM devices d LEFT JOIN device_channels c ON c.device_id = d.id "                            \
+    "LEFT JOIN bundles b ON b.id = c.bundle_id ORDER BY d.id COLLATE \"C\", c.channel"
 
-static rf_err read_stages(rf_db *db, dash_rollout *items, size_t n, rf_error *err)
+rf_err store_dash_fleet_scan(rf_db *db, dash_fleet_cb cb, void *arg, rf_error *err)
 {
-    char lo[24];
-    const char *p[] = {lo};
     PGresult *r = NULL;
-    rf_err rc;
-    int rows;
+    json_t *labels = NULL;
+    rf_err rc = store_exec(db, "dash_fleet", FLEET_SQL, 0, NULL, &r, err);
 
-    /* items are newest first, so the last holds the smallest id. */
-    rf_snprintf(lo, sizeof(lo), "%lld", items[n - 1].id);
-    rc = store_exec(db, "dashboard_stages",
-                    "SELECT s.rollout_id, s.idx, g.name, s.state, count(e.device_id), "
-                    "count(e.device_id) FILTER (WHERE e.healthy_at IS NOT NULL "
-                    "AND e.failed_at IS NULL), "
-                    "count(e.device_id) FILTER (WHERE e.failed_at IS NOT NULL) "
-                    "FROM rollout_stages s JOIN rings g ON g.id = s.ring_id "
-                    "LEFT JOIN exposures e ON e.rollout_id = s.rollout_id AND e.stage = s.idx "
-                    "WHERE s.rollout_id >= $1 GROUP BY s.rollout_id, s.idx, g.name, s.state "
-                    "ORDER BY s.rollout_id, s.idx",
-                    1, p, &r, err);
-    if (rc != RF_OK)
-        return rc;
-    rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
-        dash_rollout *d = find(items, n, store_get_ll(r, i, 0));
-        dash_stage *st, *grown;
-        if (!d)
-            continue;
-        grown = realloc(d->stages, (d->nstages + 1) * sizeof(*d->stages));
-        if (!grown) {
-            rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-            break;
-        }
-        d->stages = grown;
-        st = &d->stages[d->nstages++];
-        memset(st, 0, sizeof(*st));
-        st->idx = (int)store_get_ll(r, i, 1);
-        copy_str(st->ring, sizeof(st->ring), store_get(r, i, 2));
-        copy_str(st->state, sizeof(st->state), store_get(r, i, 3));
-        st->exposed = store_get_ll(r, i, 4);
-        st->healthy = store_get_ll(r, i, 5);
-        st->failed = store_get_ll(r, i, 6);
+    for (int i = 0; rc == RF_OK && i < PQntuples(r); i++) {
+        dash_fleet_row row;
+        labels = json_loads(store_get(r, i, 1) ? store_get(r, i, 1) : "{}", 0, NULL);
+        row.device_id = store_get(r, i, 0);
+        row.labels = json_is_object(labels) ? labels : NULL;
+        row.bucket = (int)store_get_ll(r, i, 2);
+        row.online = store_get(r, i, 3) && store_get(r, i, 3)[0] == 't';
+        row.channel = store_is_null(r, i, 4) ? NULL : store_get(r, i, 4);
+        row.bundle_id = store_get_ll(r, i, 5);
+        row.version = store_is_null(r, i, 6) ? NULL : store_get(r, i, 6);
+        row.state = store_get(r, i, 7);
+        row.crashes = store_get_ll(r, i, 8);
+        row.unclean_shutdowns = store_get_ll(r, i, 9);
+        row.local_rollbacks = store_get_ll(r, i, 10);
+        rc = cb(arg, &row, err);
+        json_decref(labels);
+        labels = NULL;
     }
     PQclear(r);
     return rc;
 }
 
-rf_err store_dashboard_rollouts(rf_db *db, int limit, dash_rollout **out, size_t *n, rf_error *err)
+rf_err store_dash_bundles_of_version(rf_db *db, const char *version, const char *channel,
+                                     json_t **out, rf_error *err)
 {
-    rf_err rc;
+    const char *p[] = {version, channel};
+    PGresult *r = NULL;
+    rf_err rc = store_exec(db, "dash_bundles_of_version",
+                           "SELECT id FROM bundles WHERE version = $1 "
+                           "AND ($2::text IS NULL OR channel = $2) ORDER BY id",
+                           2, p, &r, err);
 
     *out = NULL;
-    *n = 0;
-    rc = read_rollouts(db, limit, out, n, err);
-    if (rc == RF_OK && *n > 0)
-        rc = read_stages(db, *out, *n, err);
-    if (rc != RF_OK) {
-        store_dashboard_free(*out, *n);
-        *out = NULL;
-        *n = 0;
+    if (rc == RF_OK) {
+        *out = json_array();
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(*out, json_integer(store_get_ll(r, i, 0)));
     }
+    PQclear(r);
     return rc;
-}
-
-void store_dashboard_free(dash_rollout *items, size_t n)
-{
-    if (!items)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(items[i].stages);
-    free(items);
 }

@@ -1,33 +1,37 @@
-/* The dashboard's one read (store_dashboard.c): recent rollouts with, per
- * stage, its ring and its exposure counts from the exposures table. */
+/* Reads behind the dashboard's views of the API (store_dashboard.c): the
+ * newest event id, for the event stream, and a scan of every device with what
+ * it reports per channel, for the fleet summary. Read-only. */
 #ifndef RF_STORE_DASHBOARD_H
 #define RF_STORE_DASHBOARD_H
 
 #include "store.h"
-#include <stddef.h>
 
-typedef struct dash_stage {
-    int idx;
-    char ring[65];
-    char state[16];
-    long long exposed, healthy, failed;
-} dash_stage;
+/* The largest event id (0 when there is none). */
+rf_err store_dash_last_event_id(rf_db *db, long long *out, rf_error *err);
 
-typedef struct dash_rollout {
-    long long id;
-    char channel[65];
-    char bundle[140]; /* "name version" */
-    long long bundle_id;
-    char state[16];
-    int stage;
-    char created[32];
-    char halt_reason[200]; /* "" unless halted */
-    dash_stage *stages;    /* owned */
-    size_t nstages;
-} dash_rollout;
+/* One device with one channel it reports (channel NULL: it reports none).
+ * Every pointer is borrowed for the duration of the callback only. */
+typedef struct dash_fleet_row {
+    const char *device_id;
+    const json_t *labels;
+    int bucket;
+    int online;
+    const char *channel; /* NULL when the device reports no channel */
+    long long bundle_id; /* 0: none */
+    const char *version; /* the bundle's version, NULL when none */
+    const char *state;   /* reported install state, "" when none */
+    long long crashes, unclean_shutdowns, local_rollbacks;
+} dash_fleet_row;
 
-/* The newest `limit` rollouts, newest first. Free with store_dashboard_free. */
-rf_err store_dashboard_rollouts(rf_db *db, int limit, dash_rollout **out, size_t *n, rf_error *err);
-void store_dashboard_free(dash_rollout *items, size_t n); /* NULL-safe */
+typedef rf_err (*dash_fleet_cb)(void *arg, const dash_fleet_row *row, rf_error *err);
+
+/* Calls cb for every device and reported channel, ordered by device id. A
+ * callback error stops the scan and is returned. */
+rf_err store_dash_fleet_scan(rf_db *db, dash_fleet_cb cb, void *arg, rf_error *err);
+
+/* Ids of the bundles whose version is `version` (and channel, unless NULL),
+ * as a new reference to a JSON array of integers. */
+rf_err store_dash_bundles_of_version(rf_db *db, const char *version, const char *channel,
+                                     json_t **out, rf_error *err);
 
 #endif

@@ -4,6 +4,7 @@
  * open), so several server instances evaluating at once apply each change
  * once. It decides nothing itself: health.c and rollout.c do. */
 #include "store_rollout.h"
+#include "ring_index.h"
 #include "store_internal.h"
 #include "rf_log.h"
 #include "rf_util.h"
@@ -42,7 +43,10 @@ rf_err store_eval_fingerprint(rf_db *db, char out[128], rf_error *err)
                            "SELECT (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || "
                            "coalesce(max(updated_at)::text, '') FROM rollouts) || '/' || "
                            "(SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || "
-                           "coalesce(max(id), 0) FROM rings)",
+                           "coalesce(max(id), 0) FROM rings) || '/' || "
+                           "(SELECT count(*) || ':' || coalesce(max(id), 0) FROM pins) || '/' || "
+                           "(SELECT count(*) || ':' || coalesce(max(created_at)::text, '') "
+                           "FROM exclusions)",
                            0, NULL, &res, err);
     if (rc == RF_OK && PQntuples(res) == 1 && store_get(res, 0, 0) != NULL) {
         size_t len = strlen(store_get(res, 0, 0));
@@ -50,6 +54,31 @@ rf_err store_eval_fingerprint(rf_db *db, char out[128], rf_error *err)
             len = 127;
         memcpy(out, store_get(res, 0, 0), len);
         out[len] = '\0';
+    }
+    PQclear(res);
+    return rc;
+}
+
+rf_err store_eval_windows(rf_db *db, uint64_t *state, rf_error *err)
+{
+    PGresult *res = NULL;
+    *state = 1469598103934665603ULL; /* FNV-1a over (ring id, open) pairs */
+    rf_err rc = store_exec(db, "eval_windows",
+                           "SELECT id, windows::text, floor(extract(epoch FROM now()))::bigint "
+                           "FROM rings WHERE windows <> '[]'::jsonb ORDER BY id",
+                           0, NULL, &res, err);
+    for (int i = 0; rc == RF_OK && i < PQntuples(res); i++) {
+        assign_window w[ASSIGN_MAX_WINDOWS];
+        int n = 0;
+        json_t *v = json_loads(store_get(res, i, 1), 0, NULL);
+        int ok = ring_windows_parse("windows", v, w, &n, NULL) == RF_OK;
+        json_decref(v);
+        uint64_t x = (uint64_t)store_get_ll(res, i, 0) * 2u +
+                     (uint64_t)(ok && assign_windows_open(w, n, store_get_ll(res, i, 2)));
+        for (int b = 0; b < 8; b++) {
+            *state ^= (x >> (8 * b)) & 0xffu;
+            *state *= 1099511628211ULL;
+        }
     }
     PQclear(res);
     return rc;
@@ -141,9 +170,17 @@ rf_err store_eval_halt(rf_db *db, const store_rollout *r, int stage, const healt
                 "stage %d (ring '%s'): %lld of %lld exposed devices failed, rate %.3f >= %.3f "
                 "with at least %d failed",
                 stage, ring, c->failed, c->exposed, health_failure_rate(c->exposed, c->failed),
-                r->policy.max_failure_rate, r->policy.min_failed_devices);
+                stage >= 0 && stage < r->sm.nstages
+                    ? plan_stage_max_failure_rate(&r->sm.stages[stage], r->policy.max_failure_rate)
+                    : r->policy.max_failure_rate,
+                r->policy.min_failed_devices);
     halt = store_rollout_halt_json(r->now_s, "evaluator", stage, c, reason);
     d1 = store_rollout_event_data(r->sm.state, ROLLOUT_HALTED, stage, c, reason);
+    if (d1 != NULL) {
+        json_object_set_new(d1, "before",
+                            store_rollout_brief(r->sm.state, r->sm.stage, r->version));
+        json_object_set_new(d1, "after", store_rollout_brief(sm.state, sm.stage, r->version + 1));
+    }
     rc = store_begin(db);
     if (rc == RF_OK)
         rc = store_rollout_write(db, r, &sm, -1, halt, err);
@@ -168,7 +205,9 @@ rf_err store_eval_promote(rf_db *db, const store_rollout *r, rf_error *err)
 {
     rollout_sm sm = r->sm;
     health_counts c = {0};
+    plan_gate g[PLAN_MAX_GATES];
     json_t *data = NULL;
+    int ng = store_rollout_gates(r, g);
     rf_err rc = rollout_apply(&sm, ROLLOUT_PROMOTE, r->now_s, err);
     if (rc != RF_OK)
         return rc;
@@ -177,10 +216,20 @@ rf_err store_eval_promote(rf_db *db, const store_rollout *r, rf_error *err)
         rc = store_rollout_stage_counts(db, r->id, r->sm.stage, &c, err);
     if (rc == RF_OK)
         rc = store_rollout_write(db, r, &sm, -1, NULL, err);
+    if (rc == RF_OK)
+        rc = store_fleet_fix_cut(db, r, &sm, err);
     if (rc == RF_OK) {
-        data = store_rollout_event_data(r->sm.state, sm.state, r->sm.stage, &c, "bake time passed");
+        data =
+            store_rollout_event_data(r->sm.state, sm.state, r->sm.stage, &c, "every gate passed");
         if (data != NULL && sm.state != ROLLOUT_COMPLETED)
             json_object_set_new(data, "to_stage", json_integer(sm.stage));
+        if (data != NULL) {
+            json_object_set_new(data, "gates", store_rollout_gates_json(g, ng));
+            json_object_set_new(data, "before",
+                                store_rollout_brief(r->sm.state, r->sm.stage, r->version));
+            json_object_set_new(data, "after",
+                                store_rollout_brief(sm.state, sm.stage, r->version + 1));
+        }
         rc = store_event_add(db, rollout_event_kind(ROLLOUT_PROMOTE, sm.state), "evaluator", r->id,
                              NULL, data);
     }

@@ -128,23 +128,20 @@ static rf_err upsert_channel(rf_db *db, const char *device_id, const agent_hb_ch
     return rc;
 }
 
-/* The stage of the device in a plan (ring ids as csv), or -1. */
-static rf_err device_stage(rf_db *db, hb_device *d, const char *plan_csv, int *stage, rf_error *err)
+/* The stage of the device in a rollout's plan (AGENT_PLAN_SQL text), or -1. */
+static rf_err device_stage(rf_db *db, hb_device *d, const char *plan, const char *salt, int *stage,
+                           rf_error *err)
 {
-    agent_rings rings;
-    int pos[ROLLOUT_MAX_STAGES];
+    ring_index ix;
+    assign_rollout r;
     *stage = -1;
-    rf_err rc = agent_rings_load(db, &rings, err);
+    memset(&r, 0, sizeof(r));
+    rf_err rc = ring_index_load(db, &ix, err);
     if (rc != RF_OK)
         return rc;
-    int ring_pos = rf_ring_of(rings.sel, (size_t)rings.n, d->labels, (uint32_t)d->bucket);
-    int n = agent_stage_positions(&rings, plan_csv, pos);
-    for (int i = 0; ring_pos >= 0 && i < n; i++)
-        if (pos[i] == ring_pos) {
-            *stage = i;
-            break;
-        }
-    agent_rings_cleanup(&rings);
+    if (agent_plan_parse(&ix, plan, &r) > 0)
+        *stage = agent_device_stage(&ix, &r, salt, d->id, d->labels, d->bucket);
+    ring_index_cleanup(&ix);
     return RF_OK;
 }
 
@@ -153,7 +150,8 @@ typedef struct hb_rollout {
     long long id;
     long long bundle_id;
     const char *channel; /* borrowed from the result */
-    const char *plan;    /* ring ids, csv; borrowed */
+    const char *plan;    /* AGENT_PLAN_SQL text; borrowed */
+    const char *salt;    /* borrowed */
     health_policy policy;
 } hb_rollout;
 
@@ -169,7 +167,7 @@ static rf_err insert_exposure(rf_db *db, hb_device *d, const hb_rollout *r,
     const char *p[8] = {ep.ids, d->id, ep.st};
     PGresult *res = NULL;
     int64_t times[4] = {ex->exposed_at, ex->activated_at, ex->healthy_at, ex->failed_at};
-    rf_err rc = device_stage(db, d, r->plan, stage, err);
+    rf_err rc = device_stage(db, d, r->plan, r->salt, stage, err);
     if (rc != RF_OK)
         return rc;
     rf_snprintf(ep.ids, sizeof(ep.ids), "%lld", r->id);
@@ -274,11 +272,9 @@ static rf_err live_rollouts(rf_db *db, const agent_heartbeat *hb, PGresult **res
     }
     const char *p[] = {arr.data};
     rc = store_exec(db, "hb_live_rollouts",
-                    "SELECT r.id, r.channel, r.bundle_id, r.policy::text, "
-                    "(SELECT string_agg(s.ring_id::text, ',' ORDER BY s.idx) "
-                    "FROM rollout_stages s WHERE s.rollout_id = r.id) "
-                    "FROM rollouts r WHERE r.channel = ANY($1::text[]) "
-                    "AND r.state IN ('active', 'paused', 'halted') ORDER BY r.id",
+                    "SELECT r.id, r.channel, r.bundle_id, r.policy::text, " AGENT_PLAN_SQL(
+                        "r") ", r.salt FROM rollouts r WHERE r.channel = ANY($1::text[]) "
+                             "AND r.state IN ('active', 'paused', 'halted') ORDER BY r.id",
                     1, p, res, err);
     rf_buf_cleanup(&arr);
     return rc;
@@ -306,6 +302,7 @@ static rf_err observe_live(rf_db *db, hb_device *d, const agent_heartbeat *hb, l
         r.bundle_id = store_get_ll(res, i, 2);
         r.channel = store_get(res, i, 1);
         r.plan = store_get(res, i, 4);
+        r.salt = store_get(res, i, 5);
         health_policy_default(&r.policy);
         json_t *pol = json_loads(store_get(res, i, 3) ? store_get(res, i, 3) : "{}", 0, NULL);
         if (health_policy_parse(pol, "policy", &r.policy, NULL) != RF_OK)

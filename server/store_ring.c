@@ -10,7 +10,18 @@
 #include <string.h>
 
 #define RING_COLS                                                                                  \
-    "id, name, ord, labels::text, bucket_lo, bucket_hi, version, " STORE_ISO("created_at")
+    "id, name, ord, labels::text, bucket_lo, bucket_hi, version, " STORE_ISO(                      \
+        "created_at") ", array_to_json(members)::text, members_only, windows::text"
+
+/* A JSON array from text, or an empty one. New reference. */
+static json_t *array_of(const char *text)
+{
+    json_t *a = json_loads(text ? text : "[]", 0, NULL);
+    if (json_is_array(a))
+        return a;
+    json_decref(a);
+    return json_array();
+}
 
 static void fill(const PGresult *r, int row, store_ring *g)
 {
@@ -32,6 +43,9 @@ static void fill(const PGresult *r, int row, store_ring *g)
     g->bucket_hi = (int)store_get_ll(r, row, 5);
     g->version = (int)store_get_ll(r, row, 6);
     rf_snprintf(g->created, sizeof(g->created), "%s", created ? created : "");
+    g->members = array_of(store_get(r, row, 8));
+    g->members_only = store_get(r, row, 9) != NULL && store_get(r, row, 9)[0] == 't';
+    g->windows = array_of(store_get(r, row, 10));
 }
 
 rf_err store_ring_list_all(rf_db *db, store_ring_list *out, rf_error *err)
@@ -85,7 +99,9 @@ void store_ring_cleanup(store_ring *r)
     if (!r)
         return;
     json_decref(r->labels);
-    r->labels = NULL;
+    json_decref(r->members);
+    json_decref(r->windows);
+    r->labels = r->members = r->windows = NULL;
 }
 
 void store_ring_list_cleanup(store_ring_list *l)
@@ -124,18 +140,54 @@ rf_err store_ring_check_unique(rf_db *db, const store_ring *g, long long except_
     return rc;
 }
 
-/* Runs an insert (5 parameters) or an update (6: the id last). */
+/* A text[] literal of the members ("{\"a\",\"b\"}"): ids are hex, checked
+ * by the caller, so quoting them is enough. */
+static char *members_literal(const json_t *members)
+{
+    size_t n = json_array_size(members), cap = 3 + n * 36, at = 0;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    out[at++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(members, i));
+        size_t len = id ? strlen(id) : 0;
+        if (id == NULL || len > 32) {
+            free(out);
+            return NULL;
+        }
+        if (i > 0)
+            out[at++] = ',';
+        out[at++] = '"';
+        memcpy(out + at, id, len);
+        at += len;
+        out[at++] = '"';
+    }
+    out[at++] = '}';
+    out[at] = '\0';
+    return out;
+}
+
+/* Runs an insert (8 parameters) or an update (9: the id last). */
 static rf_err write_ring(rf_db *db, const char *stmt, const char *sql, int nparams, store_ring *g,
                          rf_error *err)
 {
     char ord[16], lo[16], hi[16], ids[24];
     char *labels = json_dumps(g->labels, JSON_COMPACT);
-    const char *p[] = {g->name, ord, labels ? labels : "{}", lo, hi, ids};
+    char *members = members_literal(g->members); /* NULL: none */
+    char *windows = g->windows ? json_dumps(g->windows, JSON_COMPACT) : strdup("[]");
+    const char *p[] = {g->name, ord,     labels ? labels : "{}",      lo,
+                       hi,      members, g->members_only ? "t" : "f", windows,
+                       ids};
     PGresult *r = NULL;
     rf_err rc;
 
-    if (!labels)
+    if (!labels || !members || !windows) {
+        free(labels);
+        free(members);
+        free(windows);
         return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
+    }
     rf_snprintf(ord, sizeof(ord), "%d", g->order);
     rf_snprintf(lo, sizeof(lo), "%d", g->bucket_lo);
     rf_snprintf(hi, sizeof(hi), "%d", g->bucket_hi);
@@ -152,25 +204,29 @@ static rf_err write_ring(rf_db *db, const char *stmt, const char *sql, int npara
     }
     PQclear(r);
     free(labels);
+    free(members);
+    free(windows);
     return rc;
 }
 
 rf_err store_ring_insert(rf_db *db, store_ring *g, rf_error *err)
 {
     return write_ring(db, "ring_insert",
-                      "INSERT INTO rings (name, ord, labels, bucket_lo, bucket_hi) "
-                      "VALUES ($1, $2::int, $3::jsonb, $4::int, $5::int) "
+                      "INSERT INTO rings (name, ord, labels, bucket_lo, bucket_hi, members, "
+                      "members_only, windows) VALUES ($1, $2::int, $3::jsonb, $4::int, $5::int, "
+                      "$6::text[], $7::boolean, $8::jsonb) "
                       "RETURNING id, version, " STORE_ISO("created_at"),
-                      5, g, err);
+                      8, g, err);
 }
 
 rf_err store_ring_update(rf_db *db, store_ring *g, rf_error *err)
 {
     return write_ring(db, "ring_update",
                       "UPDATE rings SET name = $1, ord = $2::int, labels = $3::jsonb, "
-                      "bucket_lo = $4::int, bucket_hi = $5::int, version = version + 1 "
-                      "WHERE id = $6::bigint RETURNING id, version, " STORE_ISO("created_at"),
-                      6, g, err);
+                      "bucket_lo = $4::int, bucket_hi = $5::int, members = $6::text[], "
+                      "members_only = $7::boolean, windows = $8::jsonb, version = version + 1 "
+                      "WHERE id = $9::bigint RETURNING id, version, " STORE_ISO("created_at"),
+                      9, g, err);
 }
 
 rf_err store_ring_delete(rf_db *db, long long id, rf_error *err)
@@ -204,6 +260,58 @@ rf_err store_ring_check_unused(rf_db *db, long long id, int any_state, rf_error 
     if (rc == RF_OK && PQntuples(r) == 1)
         rc = rf_error_set(err, RF_ERR_CONFLICT, "ring %lld is used by rollout %lld (%s)", id,
                           store_get_ll(r, 0, 0), store_get(r, 0, 1));
+    PQclear(r);
+    return rc;
+}
+
+rf_err store_ring_live_above(rf_db *db, int order, int inclusive, long long *rollout_id,
+                             char state[16], char ring[65], rf_error *err)
+{
+    char ord[16];
+    const char *p[] = {ord, inclusive ? "t" : "f"};
+    PGresult *r = NULL;
+    rf_err rc;
+
+    *rollout_id = 0;
+    state[0] = ring[0] = '\0';
+    rf_snprintf(ord, sizeof(ord), "%d", order);
+    rc = store_exec(db, "ring_live_above",
+                    "SELECT r.id, r.state, g.name FROM rollout_stages s "
+                    "JOIN rollouts r ON r.id = s.rollout_id JOIN rings g ON g.id = s.ring_id "
+                    "WHERE r.state IN ('active', 'paused', 'halted') AND "
+                    "(g.ord > $1::int OR ($2::boolean AND g.ord = $1::int)) "
+                    "ORDER BY r.id, g.ord LIMIT 1",
+                    2, p, &r, err);
+    if (rc == RF_OK && PQntuples(r) == 1) {
+        *rollout_id = store_get_ll(r, 0, 0);
+        rf_snprintf(state, 16, "%s", store_get(r, 0, 1));
+        rf_snprintf(ring, 65, "%s", store_get(r, 0, 2));
+    }
+    PQclear(r);
+    return rc;
+}
+
+rf_err store_ring_live_rollouts(rf_db *db, long long id, json_t **out, rf_error *err)
+{
+    char ids[24];
+    const char *p[] = {ids};
+    PGresult *r = NULL;
+    rf_err rc;
+
+    *out = NULL;
+    rf_snprintf(ids, sizeof(ids), "%lld", id);
+    rc = store_exec(db, "ring_live_rollouts",
+                    "SELECT DISTINCT r.id FROM rollout_stages s JOIN rollouts r "
+                    "ON r.id = s.rollout_id WHERE s.ring_id = $1 AND "
+                    "r.state IN ('active', 'paused', 'halted') ORDER BY r.id",
+                    1, p, &r, err);
+    if (rc == RF_OK) {
+        *out = json_array();
+        for (int i = 0; *out != NULL && i < PQntuples(r); i++)
+            json_array_append_new(*out, json_integer(store_get_ll(r, i, 0)));
+        if (*out == NULL)
+            rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
+    }
     PQclear(r);
     return rc;
 }

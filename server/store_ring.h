@@ -1,5 +1,5 @@
-/* Rings (store_ring.c): stable cohorts of devices, selected by labels and a
- * bucket range, ordered by "ord". */
+/* Rings (store_ring.c): stable cohorts of devices, selected by explicit
+ * members, labels and a bucket range, ordered by "ord", with start windows. */
 #ifndef RF_STORE_RING_H
 #define RF_STORE_RING_H
 
@@ -12,6 +12,9 @@ typedef struct store_ring {
     int order;
     json_t *labels; /* owned: object of string → string */
     int bucket_lo, bucket_hi;
+    json_t *members;  /* owned: array of device ids, sorted ascending */
+    int members_only; /* select the members and nobody else */
+    json_t *windows;  /* owned: array of {"days": [...], "hours": [from, to]} */
     int version;
     char created[32];
 } store_ring;
@@ -41,5 +44,15 @@ rf_err store_ring_delete(rf_db *db, long long id, rf_error *err);
 /* RF_ERR_CONFLICT when a rollout in active, paused or halted state uses ring
  * id (or, when any_state, any rollout at all), naming it. */
 rf_err store_ring_check_unused(rf_db *db, long long id, int any_state, rf_error *err);
+
+/* The live rollout (active, paused or halted) using a ring whose order is
+ * above `order` (> order, or >= when inclusive), if any: *rollout_id (0:
+ * none), its state and the ring's name, for the refusal message. */
+rf_err store_ring_live_above(rf_db *db, int order, int inclusive, long long *rollout_id,
+                             char state[16], char ring[65], rf_error *err);
+
+/* Ids of the live rollouts (active, paused, halted) whose plan uses ring id,
+ * as a new reference to a JSON array. */
+rf_err store_ring_live_rollouts(rf_db *db, long long id, json_t **out, rf_error *err);
 
 #endif

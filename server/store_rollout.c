@@ -1,5 +1,6 @@
-/* Named queries for rollouts: create with a plan, read with live figures, and
- * apply a transition of the state machine under a row lock. The decisions are
+/* Named queries for rollouts, read side: one or a list with their stages and
+ * live figures, and the gates of the current stage (creation is in
+ * store_rollout_new.c, transitions in store_transition.c). The decisions are
  * rollout.c's and health.c's; this file loads their inputs and stores their
  * outcome, every write inside one transaction with its audit event. It never
  * builds SQL from input: parameters only (array literals hold integers). */
@@ -18,13 +19,14 @@
     "coalesce(floor(extract(epoch FROM r.created_at))::bigint, 0), "                               \
     "coalesce(floor(extract(epoch FROM r.started_at))::bigint, 0), "                               \
     "coalesce(floor(extract(epoch FROM r.updated_at))::bigint, 0), "                               \
-    "r.created_by, floor(extract(epoch FROM now()))::bigint"
+    "r.created_by, floor(extract(epoch FROM now()))::bigint, r.salt"
 #define STAGES_SQL                                                                                 \
     "SELECT s.rollout_id, s.idx, s.ring_id, g.name, s.state, s.bake_s, s.auto_promote, "           \
-    "coalesce(floor(extract(epoch FROM s.started_at))::bigint, 0) "                                \
+    "coalesce(floor(extract(epoch FROM s.started_at))::bigint, 0), s.percent, s.min_healthy, "     \
+    "coalesce(s.max_failure_rate, 0), s.require_approval, coalesce(s.approved_by, ''), "           \
+    "coalesce(floor(extract(epoch FROM s.approved_at))::bigint, 0), s.cut_bucket, s.cut_device "   \
     "FROM rollout_stages s JOIN rings g ON g.id = s.ring_id "                                      \
     "WHERE s.rollout_id = ANY($1::bigint[]) ORDER BY s.rollout_id, s.idx"
-#define MAX_RINGS 1024
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -79,6 +81,28 @@ static void parse_row(const PGresult *res, int i, store_rollout *out)
     out->updated_s = store_get_ll(res, i, 11);
     copy_str(out->created_by, sizeof(out->created_by), store_get(res, i, 12));
     out->now_s = store_get_ll(res, i, 13);
+    copy_str(out->salt, sizeof(out->salt), store_get(res, i, 14));
+    for (int k = 0; k < ROLLOUT_MAX_STAGES; k++)
+        out->info[k].devices = -1;
+}
+
+/* The plan fields of one stage row (columns 8 on of STAGES_SQL). */
+static void parse_stage_plan(const PGresult *res, int i, rollout_stage *st, store_stage_info *in)
+{
+    st->percent = (int)store_get_ll(res, i, 8);
+    st->min_healthy = (int)store_get_ll(res, i, 9);
+    const char *rate = store_get(res, i, 10);
+    st->max_failure_rate = rate != NULL ? strtod(rate, NULL) : 0.0;
+    st->require_approval = store_get(res, i, 11) != NULL && store_get(res, i, 11)[0] == 't';
+    copy_str(in->approved_by, sizeof(in->approved_by), store_get(res, i, 12));
+    st->approved = in->approved_by[0] != '\0';
+    in->approved_s = store_get_ll(res, i, 13);
+    in->has_cut = !store_is_null(res, i, 14) && !store_is_null(res, i, 15);
+    memset(&in->cut, 0, sizeof(in->cut));
+    if (in->has_cut) {
+        in->cut.salted = (uint32_t)store_get_ll(res, i, 14);
+        copy_str(in->cut.id, sizeof(in->cut.id), store_get(res, i, 15));
+    }
 }
 
 /* "{1,2,3}" for the ids of rows, as a bigint[] parameter. */
@@ -125,6 +149,7 @@ static rf_err load_stages(rf_db *db, store_rollout *rows, int n, rf_error *err)
         st->bake_s = (int)store_get_ll(res, i, 5);
         st->auto_promote = (int)store_get_ll(res, i, 6);
         st->started_s = store_get_ll(res, i, 7);
+        parse_stage_plan(res, i, st, &r->info[idx]);
         if (idx + 1 > r->sm.nstages)
             r->sm.nstages = idx + 1;
     }
@@ -199,31 +224,6 @@ out:
     return rc;
 }
 
-/* Devices per ring now: each device belongs to the first ring, by order,
- * whose labels it carries and whose bucket range holds it (rf_ring_of). */
-static rf_err fill_devices(rf_db *db, store_rollout *rows, int n, rf_error *err)
-{
-    PGresult *res = NULL;
-    rf_err rc = store_exec(db, "ring_device_counts",
-                           "SELECT m.ring_id, count(*) FROM devices d CROSS JOIN LATERAL "
-                           "(SELECT g.id AS ring_id FROM rings g WHERE d.labels @> g.labels "
-                           "AND d.bucket BETWEEN g.bucket_lo AND g.bucket_hi "
-                           "ORDER BY g.ord LIMIT 1) m GROUP BY m.ring_id",
-                           0, NULL, &res, err);
-    if (rc != RF_OK)
-        goto out;
-    for (int i = 0; i < PQntuples(res); i++) {
-        long long ring = store_get_ll(res, i, 0), count = store_get_ll(res, i, 1);
-        for (int k = 0; k < n; k++)
-            for (int s = 0; s < rows[k].sm.nstages; s++)
-                if (rows[k].sm.stages[s].ring_id == ring)
-                    rows[k].info[s].devices = count;
-    }
-out:
-    PQclear(res);
-    return rc;
-}
-
 rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with_devices,
                                  rf_error *err)
 {
@@ -258,7 +258,7 @@ rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with
         c->silent = store_get_ll(res, i, 5);
     }
     if (with_devices)
-        rc = fill_devices(db, rows, n, err);
+        rc = store_fleet_stage_devices(db, rows, n, err);
 out:
     PQclear(res);
     rf_buf_cleanup(&ids);
@@ -292,188 +292,33 @@ rf_err store_rollout_stage_counts(rf_db *db, long long id, int stage, health_cou
     return rc;
 }
 
-/* Rings by order, for plan validation; names live in names[]. */
-typedef struct ring_set {
-    rollout_ring rings[MAX_RINGS];
-    char names[MAX_RINGS][65];
-    int n;
-} ring_set;
-
-static rf_err load_rings(rf_db *db, int lock, ring_set *out, rf_error *err)
+json_t *store_rollout_brief(rollout_state state, int stage, int version)
 {
-    PGresult *res = NULL;
-    out->n = 0;
-    rf_err rc = store_exec(db, lock ? "rings_for_plan_lock" : "rings_for_plan",
-                           lock ? "SELECT id, ord, name FROM rings ORDER BY ord FOR SHARE"
-                                : "SELECT id, ord, name FROM rings ORDER BY ord",
-                           0, NULL, &res, err);
-    if (rc != RF_OK)
-        goto out;
-    for (int i = 0; i < PQntuples(res) && i < MAX_RINGS; i++) {
-        copy_str(out->names[i], sizeof(out->names[i]), store_get(res, i, 2));
-        out->rings[i].id = store_get_ll(res, i, 0);
-        out->rings[i].order = (int)store_get_ll(res, i, 1);
-        out->rings[i].name = out->names[i];
-        out->n++;
-    }
-out:
-    PQclear(res);
-    return rc;
+    return json_pack("{s:s, s:i, s:i}", "state", rollout_state_name(state), "stage", stage,
+                     "version", version);
 }
 
-static rf_err insert_rollout(rf_db *db, long long bundle_id, const char *channel,
-                             const health_policy *policy, const char *actor, long long *id,
-                             rf_error *err)
+int store_rollout_gates(const store_rollout *r, plan_gate out[PLAN_MAX_GATES])
 {
-    char bid[24];
-    char *pol = NULL;
-    PGresult *res = NULL;
-    json_t *pj = health_policy_to_json(policy);
-    rf_snprintf(bid, sizeof(bid), "%lld", bundle_id);
-    pol = pj ? json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(pj);
-    if (pol == NULL)
-        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-    const char *p[] = {bid, channel, pol, actor};
-    rf_err rc = store_exec(db, "rollout_insert",
-                           "INSERT INTO rollouts (bundle_id, channel, state, policy, created_by) "
-                           "VALUES ($1, $2, 'draft', $3::jsonb, $4) RETURNING id",
-                           4, p, &res, err);
-    if (rc == RF_OK)
-        *id = store_get_ll(res, 0, 0);
-    PQclear(res);
-    free(pol);
-    return rc;
+    int s = r->sm.stage;
+    if ((r->sm.state != ROLLOUT_ACTIVE && r->sm.state != ROLLOUT_PAUSED) || s < 0 ||
+        s >= r->sm.nstages)
+        return 0;
+    plan_gate_input in = {.stage = &r->sm.stages[s],
+                          .counts = r->info[s].counts,
+                          .devices = r->info[s].devices,
+                          .policy_max_failure_rate = r->policy.max_failure_rate,
+                          .now_s = r->now_s,
+                          .creator = r->created_by,
+                          .approved_by = r->info[s].approved_by};
+    return plan_gates(&in, out);
 }
 
-static rf_err insert_stages(rf_db *db, long long id, const store_plan_stage *plan, int n,
-                            rf_error *err)
+json_t *store_rollout_gates_json(const plan_gate *g, int n)
 {
-    rf_buf rings, bakes, autos;
-    char ids[24];
-    PGresult *res = NULL;
-    rf_err rc = RF_OK;
-    rf_buf_init(&rings, 1 << 16);
-    rf_buf_init(&bakes, 1 << 16);
-    rf_buf_init(&autos, 1 << 16);
-    rf_snprintf(ids, sizeof(ids), "%lld", id);
-    rc = rf_buf_append_str(&rings, "{");
-    rc = rc ? rc : rf_buf_append_str(&bakes, "{");
-    rc = rc ? rc : rf_buf_append_str(&autos, "{");
-    for (int i = 0; rc == RF_OK && i < n; i++) {
-        const char *sep = i ? "," : "";
-        rc = rf_buf_printf(&rings, "%s%lld", sep, plan[i].ring_id);
-        rc = rc ? rc : rf_buf_printf(&bakes, "%s%d", sep, plan[i].bake_s);
-        rc = rc ? rc : rf_buf_printf(&autos, "%s%s", sep, plan[i].auto_promote ? "t" : "f");
-    }
-    rc = rc ? rc : rf_buf_append_str(&rings, "}");
-    rc = rc ? rc : rf_buf_append_str(&bakes, "}");
-    rc = rc ? rc : rf_buf_append_str(&autos, "}");
-    if (rc != RF_OK) {
-        rc = rf_error_set(err, rc, "stages: too many");
-        goto out;
-    }
-    const char *p[] = {ids, rings.data, bakes.data, autos.data};
-    rc = store_exec(db, "rollout_stages_insert",
-                    "INSERT INTO rollout_stages (rollout_id, idx, ring_id, bake_s, auto_promote) "
-                    "SELECT $1, t.i - 1, t.r, t.b, t.a FROM unnest($2::bigint[], $3::int[], "
-                    "$4::bool[]) WITH ORDINALITY AS t(r, b, a, i)",
-                    4, p, &res, err);
-out:
-    PQclear(res);
-    rf_buf_cleanup(&rings);
-    rf_buf_cleanup(&bakes);
-    rf_buf_cleanup(&autos);
-    return rc;
-}
-
-/* The bundle's channel; RF_ERR_NOT_FOUND naming bundle_id when it does not exist. */
-static rf_err bundle_channel(rf_db *db, long long bundle_id, char channel[65], rf_error *err)
-{
-    char bid[24];
-    const char *p[] = {bid};
-    PGresult *res = NULL;
-    rf_snprintf(bid, sizeof(bid), "%lld", bundle_id);
-    rf_err rc = store_exec(db, "bundle_channel", "SELECT channel FROM bundles WHERE id = $1", 1, p,
-                           &res, err);
-    if (rc == RF_OK && PQntuples(res) != 1)
-        rc = rf_error_set(err, RF_ERR_NOT_FOUND, "field 'bundle_id': bundle %lld not found",
-                          bundle_id);
-    if (rc == RF_OK)
-        copy_str(channel, 65, store_get(res, 0, 0));
-    PQclear(res);
-    return rc;
-}
-
-static rf_err validate_plan(const ring_set *rs, const store_plan_stage *plan, int n, rf_error *err)
-{
-    long long ids[ROLLOUT_MAX_STAGES];
-    if (n > ROLLOUT_MAX_STAGES)
-        return rf_error_set(err, RF_ERR_INVALID, "stages: at most %d stages", ROLLOUT_MAX_STAGES);
-    for (int i = 0; i < n; i++)
-        ids[i] = plan[i].ring_id;
-    return rollout_plan_validate(ids, n, rs->rings, rs->n, err);
-}
-
-rf_err store_rollout_create(rf_db *db, long long bundle_id, const health_policy *policy,
-                            const store_plan_stage *plan, int nplan, const char *actor,
-                            long long *id_out, rf_error *err)
-{
-    char channel[65];
-    ring_set *rs = calloc(1, sizeof(*rs));
-    store_plan_stage def[ROLLOUT_MAX_STAGES];
-    long long id = 0;
-    json_t *data = NULL;
-    if (rs == NULL)
-        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-    rf_err rc = store_begin(db);
-    if (rc != RF_OK)
-        goto out;
-    rc = bundle_channel(db, bundle_id, channel, err);
-    if (rc == RF_OK)
-        rc = load_rings(db, 1, rs, err);
-    if (rc != RF_OK)
-        goto out;
-    if (nplan == 0) {
-        for (int i = 0; i < rs->n && i < ROLLOUT_MAX_STAGES; i++)
-            def[i] = (store_plan_stage){rs->rings[i].id, 0, 0};
-        plan = def;
-        nplan = rs->n < ROLLOUT_MAX_STAGES ? rs->n : ROLLOUT_MAX_STAGES;
-    }
-    rc = validate_plan(rs, plan, nplan, err);
-    if (rc == RF_OK)
-        rc = insert_rollout(db, bundle_id, channel, policy, actor, &id, err);
-    if (rc == RF_OK)
-        rc = insert_stages(db, id, plan, nplan, err);
-    if (rc != RF_OK)
-        goto out;
-    data = json_pack("{s:I, s:s, s:i, s:o}", "bundle_id", (json_int_t)bundle_id, "channel", channel,
-                     "stages", nplan, "policy", health_policy_to_json(policy));
-    rc = store_event_add(db, "rollout.created", actor, id, NULL, data);
-    if (rc == RF_OK)
-        rc = store_commit(db);
-    if (rc == RF_OK)
-        *id_out = id;
-out:
-    if (rc != RF_OK)
-        store_rollback(db);
-    json_decref(data);
-    free(rs);
-    return rc;
-}
-
-rf_err store_rollout_check_plan(rf_db *db, const store_rollout *r, rf_error *err)
-{
-    store_plan_stage plan[ROLLOUT_MAX_STAGES];
-    ring_set *rs = calloc(1, sizeof(*rs));
-    if (rs == NULL)
-        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
-    rf_err rc = load_rings(db, 1, rs, err);
-    for (int i = 0; rc == RF_OK && i < r->sm.nstages; i++)
-        plan[i] = (store_plan_stage){r->sm.stages[i].ring_id, r->sm.stages[i].bake_s,
-                                     r->sm.stages[i].auto_promote};
-    if (rc == RF_OK)
-        rc = validate_plan(rs, plan, r->sm.nstages, err);
-    free(rs);
-    return rc;
+    json_t *arr = json_array();
+    for (int i = 0; arr != NULL && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:s}", "name", g[i].name, "ok", g[i].ok,
+                                             "detail", g[i].detail));
+    return arr;
 }

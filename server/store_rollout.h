@@ -6,7 +6,9 @@
 #ifndef RF_STORE_ROLLOUT_H
 #define RF_STORE_ROLLOUT_H
 
+#include "assign.h"
 #include "health.h"
+#include "plan.h"
 #include "rollout.h"
 #include "store.h"
 
@@ -17,8 +19,13 @@
 /* What a stage shows besides its state-machine fields. */
 typedef struct store_stage_info {
     char ring_name[65];
-    health_counts counts; /* distinct devices of this stage: exposed, healthy, failed, silent */
-    long long devices;    /* devices the stage's ring holds now */
+    health_counts counts;  /* distinct devices of this stage: exposed, healthy, failed, silent */
+    long long devices;     /* devices of the stage now (its share of its ring); -1: not counted */
+    int window_open;       /* the ring's start windows now (filled with devices) */
+    char approved_by[129]; /* "" while not approved */
+    int64_t approved_s;
+    int has_cut; /* the share cut fixed when the stage started */
+    assign_key cut;
 } store_stage_info;
 
 /* One rollout row with its stages. Times are seconds since the epoch, 0 for
@@ -35,27 +42,23 @@ typedef struct store_rollout {
     int version;
     int64_t created_s, started_s, updated_s;
     char created_by[129];
+    char salt[33];
     int64_t now_s; /* the database clock when the row was read */
 } store_rollout;
 
 void store_rollout_cleanup(store_rollout *r);             /* NULL-safe; frees halt */
 void store_rollout_free_list(store_rollout *rows, int n); /* cleans up and frees */
 
-/* A stage of a new rollout's plan. */
-typedef struct store_plan_stage {
-    long long ring_id;
-    int bake_s;
-    int auto_promote;
-} store_plan_stage;
-
 /* Creates a draft rollout of bundle_id with policy and plan (nplan == 0: the
- * default plan, every ring in order with manual promotion) and records
- * rollout.created, in one transaction. RF_ERR_NOT_FOUND naming bundle_id when
- * the bundle does not exist; RF_ERR_INVALID naming the stage when the plan is
- * not valid (rollout_plan_validate); RF_ERR_CONFLICT when no ring exists. */
+ * channel's default plan, store_plan.c), a fresh random salt, and records
+ * rollout.created, in one transaction. Stages naming their ring by name get
+ * its id. RF_ERR_NOT_FOUND naming bundle_id when the bundle does not exist;
+ * RF_ERR_INVALID naming the stage when the plan is not valid
+ * (plan_validate); RF_ERR_CONFLICT when no ring exists or the channel's
+ * stored plan no longer matches the rings. */
 rf_err store_rollout_create(rf_db *db, long long bundle_id, const health_policy *policy,
-                            const store_plan_stage *plan, int nplan, const char *actor,
-                            long long *id_out, rf_error *err);
+                            plan_stage *plan, int nplan, const char *actor, long long *id_out,
+                            rf_error *err);
 
 /* One rollout with its stages (without figures); RF_ERR_NOT_FOUND naming it.
  * for_update locks the row for the current transaction. */
@@ -67,8 +70,8 @@ rf_err store_rollout_get(rf_db *db, long long id, int for_update, store_rollout 
 rf_err store_rollout_list(rf_db *db, const char *channel, const char *state, store_rollout **rows,
                           int *n, rf_error *err);
 
-/* Fills info[].counts of every row, and info[].devices when with_devices
- * (that one scans every device: the evaluator leaves it out). */
+/* Fills info[].counts of every row, and info[].devices and window_open when
+ * with_devices (that one scans every device: the evaluator leaves it out). */
 rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with_devices,
                                  rf_error *err);
 
@@ -84,6 +87,15 @@ rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with
 rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, const char *actor,
                                 const char *reason, int expect_version, store_rollout *after,
                                 int *assignments_changed, rf_error *err);
+
+/* Records an approval of stage (-1: the current one) of rollout id by actor
+ * under the two-person rule (plan_approve_check), in one transaction with
+ * the row locked and expect_version checked like a transition; bumps the
+ * version and records rollout.approved. On RF_OK *after holds the rollout as
+ * stored (with figures). */
+rf_err store_rollout_approve(rf_db *db, long long id, int stage, const char *actor,
+                             const char *reason, int expect_version, store_rollout *after,
+                             rf_error *err);
 
 /* The health answer's failure list: a new reference to an array of
  * {"device_id", "stage", "reason", "at"}, oldest first, at most limit. */
@@ -102,6 +114,10 @@ rf_err store_eval_silence(rf_db *db, const store_rollout *r, int *newly, rf_erro
 /* A short text that changes whenever any rollout or ring changes, so that
  * changes made by other server instances can be noticed. */
 rf_err store_eval_fingerprint(rf_db *db, char out[128], rf_error *err);
+
+/* A number that changes whenever a ring's start windows open or close (or
+ * a ring with windows comes or goes), judged at the database's clock. */
+rf_err store_eval_windows(rf_db *db, uint64_t *state, rf_error *err);
 
 /* Halts r (read at r->version) at stage `stage` with the figures given: state
  * halted (then reverted when the policy says so), stage halted, the halt
@@ -135,8 +151,31 @@ json_t *store_rollout_event_data(rollout_state from, rollout_state to, int stage
                                  const health_counts *c, const char *reason);
 
 /* Checks r's stored plan against the rings as they are now (rings locked
- * FOR SHARE in the current transaction): rollout_plan_validate's answer. */
+ * FOR SHARE in the current transaction): plan_validate's answer. */
 rf_err store_rollout_check_plan(rf_db *db, const store_rollout *r, rf_error *err);
+
+/* {"state", "stage", "version"} of a rollout (new reference), for the
+ * before/after of events. */
+json_t *store_rollout_brief(rollout_state state, int stage, int version);
+
+/* The gates of r's current stage now (plan_gates with r's figures); returns
+ * how many (0 when r is neither active nor paused). */
+int store_rollout_gates(const store_rollout *r, plan_gate out[PLAN_MAX_GATES]);
+/* The gates as a JSON array (new reference). */
+json_t *store_rollout_gates_json(const plan_gate *g, int n);
+
+/* ---- devices of stages (store_fleet.c) ---- */
+
+/* Fills info[].devices and info[].window_open of every row from every
+ * device and ring now (ring_index, assign_stage_of). */
+rf_err store_fleet_stage_devices(rf_db *db, store_rollout *rows, int n, rf_error *err);
+
+/* Fixes the share cut of stage idx of r (which sm_after has just started):
+ * from the devices of its ring now, never below the previous stage's cut of
+ * the same ring, written to the stage row inside the caller's transaction.
+ * A stage at 100 % needs none. */
+rf_err store_fleet_fix_cut(rf_db *db, const store_rollout *r, const rollout_sm *sm_after,
+                           rf_error *err);
 
 /* Figures of one stage of one rollout, read now. */
 rf_err store_rollout_stage_counts(rf_db *db, long long id, int stage, health_counts *out,

@@ -175,6 +175,48 @@ static int changes_assignments(rollout_action a, const health_policy *p)
     return 1;
 }
 
+/* The two-person rule before a promotion, with names in the message. */
+static rf_err check_approval(const store_rollout *r, rollout_action action, rf_error *err)
+{
+    int s = r->sm.stage;
+    if (action != ROLLOUT_PROMOTE || s < 0 || s >= r->sm.nstages ||
+        !r->sm.stages[s].require_approval || r->sm.stages[s].approved ||
+        !rollout_allows(r->sm.state, action))
+        return RF_OK;
+    return rf_error_set(err, RF_ERR_CONFLICT,
+                        "cannot promote: stage %d (ring '%s') needs an approval by a release user "
+                        "other than %s (two-person rule)",
+                        s, r->info[s].ring_name, r->created_by);
+}
+
+/* The event data of a transition: figures, before/after, and what else the
+ * action changed. New reference. */
+static json_t *transition_data(const store_rollout *before, const rollout_sm *sm,
+                               rollout_action action, const health_counts *c, const char *reason,
+                               long long prev)
+{
+    json_t *data =
+        store_rollout_event_data(before->sm.state, sm->state, before->sm.stage, c, reason);
+    if (data == NULL)
+        return NULL;
+    json_object_set_new(data, "before",
+                        store_rollout_brief(before->sm.state, before->sm.stage, before->version));
+    json_object_set_new(data, "after",
+                        store_rollout_brief(sm->state, sm->stage, before->version + 1));
+    if (action == ROLLOUT_START)
+        json_object_set_new(data, "previous_bundle_id",
+                            prev > 0 ? json_integer(prev) : json_null());
+    if (action == ROLLOUT_PROMOTE) {
+        plan_gate g[PLAN_MAX_GATES];
+        store_rollout with = *before;
+        with.info[before->sm.stage].counts = *c;
+        int n = store_rollout_gates(&with, g);
+        json_object_set_new(data, "to_stage", json_integer(sm->stage));
+        json_object_set_new(data, "gates", store_rollout_gates_json(g, n));
+    }
+    return data;
+}
+
 /* Decides and writes the transition inside the open transaction. */
 static rf_err apply_locked(rf_db *db, const store_rollout *before, rollout_action action,
                            const char *actor, const char *reason, rf_error *err)
@@ -183,7 +225,9 @@ static rf_err apply_locked(rf_db *db, const store_rollout *before, rollout_actio
     long long prev = -1;
     health_counts c = {0};
     json_t *halt = NULL, *data = NULL;
-    rf_err rc = rollout_apply(&sm, action, before->now_s, err);
+    rf_err rc = check_approval(before, action, err);
+    if (rc == RF_OK)
+        rc = rollout_apply(&sm, action, before->now_s, err);
     if (rc == RF_OK && action == ROLLOUT_START)
         rc = check_start(db, before, &prev, err);
     if (rc == RF_OK)
@@ -202,14 +246,11 @@ static rf_err apply_locked(rf_db *db, const store_rollout *before, rollout_actio
         /* the partial unique index: another start on this channel won the race */
         rc = rf_error_set(err, RF_ERR_CONFLICT,
                           "cannot start: another rollout on channel '%s' is live", before->channel);
+    if (rc == RF_OK && (action == ROLLOUT_START || action == ROLLOUT_PROMOTE))
+        rc = store_fleet_fix_cut(db, before, &sm, err);
     if (rc != RF_OK)
         goto out;
-    data = store_rollout_event_data(before->sm.state, sm.state, before->sm.stage, &c, reason);
-    if (data != NULL && action == ROLLOUT_START)
-        json_object_set_new(data, "previous_bundle_id",
-                            prev > 0 ? json_integer(prev) : json_null());
-    if (data != NULL && action == ROLLOUT_PROMOTE)
-        json_object_set_new(data, "to_stage", json_integer(sm.stage));
+    data = transition_data(before, &sm, action, &c, reason, prev);
     rc = store_event_add(db, rollout_event_kind(action, sm.state), actor, before->id, NULL, data);
 out:
     json_decref(halt);
@@ -248,6 +289,81 @@ rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, 
     if (rc == RF_OK)
         rc = store_rollout_fill_counts(db, after, 1, 1, err);
 out:
+    if (rc != RF_OK)
+        store_rollback(db);
+    store_rollout_cleanup(before);
+    free(before);
+    return rc;
+}
+
+static rf_err write_approval(rf_db *db, const store_rollout *r, int stage, const char *actor,
+                             rf_error *err)
+{
+    char ids[24], st[16], ver[16];
+    const char *p[] = {ids, st, actor, ver};
+    PGresult *res = NULL;
+    rf_snprintf(ids, sizeof(ids), "%lld", r->id);
+    rf_snprintf(st, sizeof(st), "%d", stage);
+    rf_snprintf(ver, sizeof(ver), "%d", r->version);
+    rf_err rc =
+        store_exec(db, "rollout_approve",
+                   "WITH v AS (UPDATE rollouts SET version = version + 1, updated_at = now() "
+                   "WHERE id = $1 AND version = $4::int RETURNING id) "
+                   "UPDATE rollout_stages s SET approved_by = $3, approved_at = now() "
+                   "FROM v WHERE s.rollout_id = v.id AND s.idx = $2::int "
+                   "AND s.approved_by IS NULL RETURNING s.idx",
+                   4, p, &res, err);
+    if (rc == RF_OK && PQntuples(res) != 1)
+        rc = rf_error_set(err, RF_ERR_CONFLICT,
+                          "rollout %lld changed while this request ran; try again", r->id);
+    PQclear(res);
+    return rc;
+}
+
+static rf_err approve_locked(rf_db *db, const store_rollout *r, int stage, const char *actor,
+                             const char *reason, rf_error *err)
+{
+    int s = stage >= 0 ? stage : r->sm.stage < 0 ? 0 : r->sm.stage;
+    rf_err rc =
+        plan_approve_check(&r->sm, r->id, s, actor, r->created_by,
+                           s >= 0 && s < r->sm.nstages ? r->info[s].approved_by : NULL, err);
+    if (rc == RF_OK)
+        rc = write_approval(db, r, s, actor, err);
+    if (rc != RF_OK)
+        return rc;
+    json_t *data = json_pack("{s:i, s:s, s:{s:n}, s:{s:s}, s:i}", "stage", s, "ring",
+                             r->info[s].ring_name, "before", "approved_by", "after", "approved_by",
+                             actor, "version", r->version + 1);
+    if (data != NULL && reason != NULL && reason[0] != '\0')
+        json_object_set_new(data, "reason", json_string(reason));
+    rc = data ? store_event_add(db, "rollout.approved", actor, r->id, NULL, data) : RF_ERR_NOMEM;
+    json_decref(data);
+    return rc;
+}
+
+rf_err store_rollout_approve(rf_db *db, long long id, int stage, const char *actor,
+                             const char *reason, int expect_version, store_rollout *after,
+                             rf_error *err)
+{
+    store_rollout *before = calloc(1, sizeof(*before));
+    memset(after, 0, sizeof(*after));
+    if (before == NULL)
+        return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
+    rf_err rc = store_begin(db);
+    if (rc == RF_OK)
+        rc = store_rollout_get(db, id, 1, before, err);
+    if (rc == RF_OK && expect_version >= 0 && before->version != expect_version)
+        rc = rf_error_set(err, RF_ERR_CONFLICT,
+                          "rollout %lld is at version %d, not %d (If-Match); reload it", id,
+                          before->version, expect_version);
+    if (rc == RF_OK)
+        rc = approve_locked(db, before, stage, actor, reason, err);
+    if (rc == RF_OK)
+        rc = store_commit(db);
+    if (rc == RF_OK)
+        rc = store_rollout_get(db, id, 0, after, err);
+    if (rc == RF_OK)
+        rc = store_rollout_fill_counts(db, after, 1, 1, err);
     if (rc != RF_OK)
         store_rollback(db);
     store_rollout_cleanup(before);

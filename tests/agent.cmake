@@ -1,7 +1,12 @@
 # Unit tests for agent/ (rf_agent): one Check binary per module.
-foreach(mod proto state boot wire config)
+foreach(mod proto proto_trust state boot wire config)
   set(src ${CMAKE_CURRENT_SOURCE_DIR}/unit/check_agent_${mod}.c)
+  set(extra "")
+  if(mod MATCHES "^proto")
+    # The protocol scenarios share one scripted world.
+    set(extra ${CMAKE_CURRENT_SOURCE_DIR}/unit/proto_harness.c)
+  endif()
   if(EXISTS ${src})
-    rf_unit_test(agent_${mod} SOURCES ${src} LIBS rf_agent)
+    rf_unit_test(agent_${mod} SOURCES ${src} ${extra} LIBS rf_agent)
   endif()
 endforeach()

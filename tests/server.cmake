@@ -12,3 +12,10 @@ rf_unit_test(check_config SOURCES unit/check_config.c LIBS rf_server)
 rf_unit_test(check_rollout SOURCES unit/check_rollout.c LIBS rf_server)
 rf_unit_test(check_health SOURCES unit/check_health.c LIBS rf_server)
 rf_unit_test(check_assign SOURCES unit/check_assign.c LIBS rf_server)
+rf_unit_test(check_plan SOURCES unit/check_plan.c LIBS rf_server)
+
+# --- trust chain: the TUF repository's pure builders ---
+rf_unit_test(check_tuf_repo SOURCES unit/check_tuf_repo.c LIBS rf_server)
+
+# --- dashboards: metrics text, fleet health, health points, embedded web files ---
+rf_unit_test(check_metrics SOURCES unit/check_metrics.c LIBS rf_server)

@@ -132,10 +132,13 @@ class Server:
 
     def start(self):
         self.run("migrate")
-        self.run("key", "init")  # idempotent
-        self.server_key = os.path.join(self.dir, "server.pem")
-        with open(self.server_key, "w") as f:
-            f.write(self.run("key", "show").stdout)
+        # The TUF repository: offline root keys (3, threshold 2) in root_keys,
+        # the online keys in RINGFENCE_KEYS_DIR; idempotent.
+        self.root_keys = os.path.join(self.dir, "root-keys")
+        self.run("keys", "init", "--out", self.root_keys, "--root-keys", "3", "--threshold", "2")
+        self.trusted_root = os.path.join(self.dir, "root.json")
+        with open(self.trusted_root, "w") as f:
+            f.write(self.run("keys", "show-root").stdout)
         for role in ("admin", "release", "viewer"):
             out = self.run("token", "create", "--role", role, "--name", f"{role}-user")
             self.tokens[role] = out.stdout.strip().splitlines()[-1]
@@ -270,9 +273,12 @@ echo "$RF_ACTION $RF_CHANNEL $RF_VERSION $RF_BUNDLE_ID $RF_BUNDLE_PATH" >> "{log
 class Agent:
     """One real ringfence-agent process with its own data dir, boot id and crash dir."""
 
-    def __init__(self, server, name, labels=(), interval=1, health_window=2, hook_extra=""):
+    def __init__(self, server, name, labels=(), interval=1, health_window=2, hook_extra="",
+                 url=None, trusted_root=None):
         self.server = server
         self.name = name
+        self.url = url  # None: the server's own URL (a test proxy may stand in between)
+        self.trusted_root = trusted_root  # None: the server's root.json
         self.dir = os.path.join(server.dir, "agents", name)
         self.data = os.path.join(self.dir, "data")
         self.crash_dir = os.path.join(self.dir, "crash")
@@ -297,8 +303,9 @@ class Agent:
 
     def start(self):
         args = [os.path.join(BIN, "ringfence-agent"), "run",
-                "--server", self.server.url, "--enroll-key", ENROLL_KEY,
-                "--data-dir", self.data, "--server-key", self.server.server_key,
+                "--server", self.url or self.server.url, "--enroll-key", ENROLL_KEY,
+                "--data-dir", self.data,
+                "--trusted-root", self.trusted_root or self.server.trusted_root,
                 "--install-hook", self.hook, "--heartbeat-interval", str(self.interval),
                 "--health-window", str(self.health_window),
                 "--boot-id-file", self.boot_id_file, "--crash-dir", self.crash_dir,

@@ -1,7 +1,10 @@
 """Migrations and the server's start-up refusals: serve refuses a database with
-a pending migration or a newer schema, naming it; migrate is idempotent; the
+a pending migration or a newer schema, naming it, and a database without a TUF
+root or with online keys its root does not name; migrate is idempotent; the
 admin commands print what the docs promise."""
+import json
 import os
+import shutil
 import subprocess
 
 import rf
@@ -16,14 +19,17 @@ def serve_refusal(srv):
 
 def test(srv):
     # srv.start() has not run: the database is empty
-    srv.run("key", "init")
+    root_keys = os.path.join(srv.dir, "root-keys")
+    out = srv.run("keys", "init", "--out", root_keys, check=False)
+    assert out.returncode != 0 and "migrate" in out.stderr, out  # keys live in the database too
     msg = serve_refusal(srv)
     assert "0001_initial" in msg and "pending" in msg, msg
 
     out = srv.run("migrate")
-    assert srv.sql("SELECT version, name FROM rf_schema_migrations") == [["1", "initial"]]
+    migrations = srv.sql("SELECT version, name FROM rf_schema_migrations ORDER BY version")
+    assert migrations[:2] == [["1", "initial"], ["2", "tuf"]], migrations
     out = srv.run("migrate")  # again: nothing to do, nothing applied twice
-    assert srv.sql("SELECT count(*) FROM rf_schema_migrations") == [["1"]], out
+    assert srv.sql("SELECT count(*) FROM rf_schema_migrations") == [[str(len(migrations))]], out
 
     # a database migrated by a newer binary
     srv.sql("INSERT INTO rf_schema_migrations (version, name) VALUES (9999, 'from_the_future')")
@@ -43,15 +49,45 @@ def test(srv):
     dup = srv.run("token", "create", "--role", "viewer", "--name", "grafana", check=False)
     assert dup.returncode != 0 and "grafana" in (dup.stderr + dup.stdout), dup
 
-    # key show prints a PEM public key, and key init leaves an existing key alone
-    pem = srv.run("key", "show").stdout
-    assert pem.startswith("-----BEGIN PUBLIC KEY-----"), pem
-    srv.run("key", "init")
-    assert srv.run("key", "show").stdout == pem
-    st = os.stat(os.path.join(srv.keys, "signing.pem"))
-    assert st.st_mode & 0o077 == 0, oct(st.st_mode)
+    # serve refuses without online keys and without a root
+    msg = serve_refusal(srv)
+    assert "keys init" in msg, msg
+    # the old single-key commands are gone, and say where to look
+    old = srv.run("key", "init", check=False)
+    assert old.returncode == 2 and "keys" in old.stderr, old
+    bad = srv.run("keys", "init", "--out", root_keys, "--root-keys", "2", "--threshold", "3",
+                  check=False)
+    assert bad.returncode == 2 and "--threshold" in bad.stderr, bad
+    assert not os.path.exists(root_keys)
 
-    # now it starts, and is ready
+    # keys init: root keys (0600) and 1.root.json in --out, online keys in the keys dir
+    out = srv.run("keys", "init", "--out", root_keys, "--root-keys", "3", "--threshold", "2")
+    assert "root version 1" in out.stdout, out.stdout
+    for name in ("root-1.pem", "root-2.pem", "root-3.pem"):
+        assert os.stat(os.path.join(root_keys, name)).st_mode & 0o077 == 0, name
+    for name in ("targets.pem", "snapshot.pem", "timestamp.pem", "director.pem"):
+        assert os.stat(os.path.join(srv.keys, name)).st_mode & 0o077 == 0, name
+    assert "PRIVATE" not in out.stdout + out.stderr
+    root = srv.run("keys", "show-root").stdout
+    assert root == open(os.path.join(root_keys, "1.root.json")).read()
+    signed = json.loads(root)["signed"]
+    assert signed["_type"] == "root" and signed["version"] == 1, signed
+    # again: nothing changes
+    again = srv.run("keys", "init", "--out", os.path.join(srv.dir, "elsewhere"))
+    assert "initialised already" in again.stdout and srv.run("keys", "show-root").stdout == root
+    assert not os.path.exists(os.path.join(srv.dir, "elsewhere"))
+
+    # online keys that the root does not name: serve refuses, naming the key
+    saved = os.path.join(srv.dir, "saved-keys")
+    shutil.copytree(srv.keys, saved)
+    os.remove(os.path.join(srv.keys, "timestamp.pem"))
+    shutil.copy(os.path.join(root_keys, "root-1.pem"), os.path.join(srv.keys, "timestamp.pem"))
+    msg = serve_refusal(srv)
+    assert "timestamp.pem" in msg and "not a timestamp key of root version 1" in msg, msg
+    shutil.rmtree(srv.keys)
+    shutil.copytree(saved, srv.keys)
+
+    # now it starts (srv.start runs keys init again: a no-op), and is ready
     srv.start()
     r = srv.http("GET", "/readyz", token=None)
     assert r.status == 200, r

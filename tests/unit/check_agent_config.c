@@ -13,7 +13,7 @@ static const char GOOD[] = "# ringfence agent\n"
                            "server = http://127.0.0.1:8080\n"
                            "\n"
                            "data-dir = /var/lib/ringfence\n"
-                           "server-key=/etc/ringfence/server.pub\n"
+                           "trusted-root=/etc/ringfence/root.json\n"
                            "label = ring=canary\n"
                            "label = site=fra\n"
                            "heartbeat-interval = 10\n"
@@ -30,7 +30,7 @@ START_TEST(test_file_parsed)
     ck_assert_msg(config_parse_text(&c, GOOD, "agent.conf", &e) == RF_OK, "%s", e.message);
     ck_assert_int_eq(config_finish(&c, &e), RF_OK);
     ck_assert_str_eq(c.server, "http://127.0.0.1:8080");
-    ck_assert_str_eq(c.server_key, "/etc/ringfence/server.pub");
+    ck_assert_str_eq(c.trusted_root, "/etc/ringfence/root.json");
     ck_assert_int_eq(c.heartbeat_interval_s, 10);
     ck_assert_int_eq(c.health_window_s, 300);
     ck_assert_int_eq(c.hook_timeout_s, 300);
@@ -53,6 +53,7 @@ typedef struct bad_case {
 static const bad_case BAD[] = {
     {"server = http://x\nfrobnicate = 1\n", "line 2: unknown key 'frobnicate'"},
     {"server http://x\n", "line 1: expected `key = value`"},
+    {"server-key = /etc/ringfence/server.pub\n", "line 1: unknown key 'server-key'"},
     {"\n\nserver = http://x\nserver = http://y\n", "line 4: server given twice"},
     {"heartbeat-interval = 0\n", "line 1: heartbeat-interval must be an integer in [1, 3600]"},
     {"heartbeat-interval = 10s\n", "line 1: heartbeat-interval"},
@@ -138,7 +139,7 @@ START_TEST(test_flag_errors)
     config_init(&c);
     ck_assert_int_eq(config_from_args(&c, 4, missing, &help, &e), RF_OK);
     ck_assert_int_eq(config_finish(&c, &e), RF_ERR_INVALID);
-    ck_assert_ptr_nonnull(strstr(e.message, "--server-key is required"));
+    ck_assert_ptr_nonnull(strstr(e.message, "--trusted-root is required"));
     config_cleanup(&c);
     config_cleanup(NULL);
 }

@@ -237,19 +237,44 @@ START_TEST(test_render_rings)
 {
     expect_render(cmd_ring_list_render,
                   "{\"rings\": [{\"id\": 1, \"name\": \"canary\", \"order\": 0, \"labels\": "
-                  "{\"ring\": \"canary\"}, \"buckets\": [0, 9999], \"version\": 1, \"devices\": 2},"
-                  " {\"id\": 2, \"name\": \"broad\", \"order\": 10, \"labels\": {}, \"devices\": "
-                  "18}]}",
+                  "{\"ring\": \"canary\"}, \"buckets\": [0, 9999], \"version\": 1, \"devices\": 2,"
+                  " \"members\": [\"9f0123456789abcdef0123456789abcd\"], \"members_only\": false,"
+                  " \"windows\": [{\"days\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], "
+                  "\"hours\": [9, 17]}], \"window_open\": false},"
+                  " {\"id\": 2, \"name\": \"early\", \"order\": 5, \"labels\": {}, \"buckets\": "
+                  "[0, 999], \"members\": [\"a\", \"b\"], \"members_only\": true, \"windows\": [],"
+                  " \"devices\": 2},"
+                  " {\"id\": 3, \"name\": \"broad\", \"order\": 10, \"labels\": {}, \"devices\": "
+                  "18, \"windows\": [{\"days\": [\"sat\"], \"hours\": [22, 24]}, {\"days\": "
+                  "[\"sun\"], \"hours\": [0, 6]}], \"window_open\": true}]}",
                   0,
-                  "ID  ORDER  NAME    LABELS       BUCKETS  DEVICES\n"
-                  " 1      0  canary  ring=canary  0-9999         2\n"
-                  " 2     10  broad   -            -             18\n");
+                  "ID  ORDER  NAME    SELECTS                        WINDOWS                      "
+                  "DEVICES\n"
+                  " 1      0  canary  labels ring=canary + 1 member  mon-fri 09-17 (closed now)   "
+                  "      2\n"
+                  " 2      5  early   2 members only                 always                       "
+                  "      2\n"
+                  " 3     10  broad   every device                   sat 22-24; sun 00-06 (open)  "
+                  "     18\n");
     expect_render(cmd_ring_show_render,
                   "{\"id\": 1, \"name\": \"canary\", \"order\": 0, \"labels\": {\"b\": \"2\", "
-                  "\"a\": \"1\"}, \"buckets\": [5, 10], \"version\": 3, \"devices\": 2}",
+                  "\"a\": \"1\"}, \"buckets\": [5, 10], \"version\": 3, \"devices\": 2, "
+                  "\"members\": [\"m1\", \"m2\"], \"members_only\": false, \"windows\": "
+                  "[{\"days\": [\"mon\", \"wed\"], \"hours\": [2, 6]}], \"window_open\": true, "
+                  "\"live_rollouts\": [4]}",
                   0,
-                  "id       1\nname     canary\norder    0\nlabels   a=1,b=2\nbuckets  5-10\n"
-                  "devices  2\nversion  3\n");
+                  "id             1\n"
+                  "name           canary\n"
+                  "order          0\n"
+                  "selects        labels a=1,b=2, buckets 5-10 + 2 members\n"
+                  "labels         a=1,b=2\n"
+                  "buckets        5-10\n"
+                  "members        m1 m2\n"
+                  "members only   no\n"
+                  "windows (UTC)  mon,wed 02-06 (open)\n"
+                  "devices        2\n"
+                  "live rollouts  4 (membership frozen until they end)\n"
+                  "version        3\n");
 }
 END_TEST
 
@@ -291,30 +316,125 @@ START_TEST(test_render_rollout_status)
                   "policy: halt when 50% of exposed devices fail (at least 1), then revert; "
                   "health window 30s\n"
                   "\n"
-                  "STAGE  RING    STATE    DEVICES  EXPOSED  HEALTHY  FAILED\n"
-                  "0      canary  halted         2        2        0       2\n"
-                  "1      broad   pending       18        0        0       0\n"
+                  "STAGE  RING    STATE    SHARE  BAKE  PROMOTE  APPROVAL  DEVICES  EXPOSED  "
+                  "HEALTHY  FAILED  SILENT\n"
+                  "0      canary  halted       -     -  manual   -               2        2  "
+                  "      0       2       -\n"
+                  "1      broad   pending      -     -  manual   -              18        0  "
+                  "      0       0       -\n"
                   "\n"
                   "halted 2026-11-25T01:02:03Z by evaluator at stage 0: 2 of 2 exposed devices "
                   "failed (100%)\n"
                   "reason: crash on 2 devices?[2J\n");
-    /* a draft: no stage yet, no halt, a sparse answer */
-    expect_render(cmd_rollout_status_render,
-                  "{\"id\": 5, \"bundle_id\": 13, \"channel\": \"driver\", \"state\": \"draft\","
-                  " \"stage\": -1, \"stages\": [], \"halt\": null}",
-                  0,
-                  "rollout 5  bundle 13  channel driver  state draft  stage -\n"
-                  "previous bundle -  created - by -  version -\n"
+}
+END_TEST
+
+/* An active rollout as docs/api.md shows it: gates, next, holds. */
+static const char *const rollout_gated =
+    "{\"id\": 4, \"bundle_id\": 12, \"channel\": \"content\", \"state\": \"active\","
+    " \"stage\": 0, \"previous_bundle_id\": 11, \"created\": \"2026-11-25T01:00:00Z\","
+    " \"created_by\": \"alice\", \"version\": 3,"
+    " \"stages\": [{\"index\": 0, \"ring_id\": 1, \"ring\": \"canary\", \"state\": \"active\","
+    "   \"percent\": 100, \"bake_s\": 600, \"min_healthy\": 2, \"max_failure_rate\": 0.5,"
+    "   \"auto_promote\": true, \"require_approval\": true, \"approved_by\": null,"
+    "   \"window_open\": true, \"exposed\": 2, \"healthy\": 1, \"failed\": 0, \"silent\": 0,"
+    "   \"devices\": 2},"
+    "  {\"index\": 1, \"ring_id\": 2, \"ring\": \"broad\", \"state\": \"pending\","
+    "   \"percent\": 50, \"bake_s\": 5400, \"min_healthy\": 1, \"auto_promote\": false,"
+    "   \"require_approval\": true, \"approved_by\": \"bob\", \"window_open\": false,"
+    "   \"exposed\": 0, \"healthy\": 0, \"failed\": 0, \"silent\": 0, \"devices\": 9}],"
+    " \"gates\": [{\"name\": \"bake\", \"ok\": false, \"detail\": \"12m left (bake 10m)\"},"
+    "   {\"name\": \"healthy\", \"ok\": false, \"detail\": \"1/2 healthy, need 2\"},"
+    "   {\"name\": \"failures\", \"ok\": true, \"detail\": \"0/2 failed (0.0%), limit 50.0%\"},"
+    "   {\"name\": \"approval\", \"ok\": false,"
+    "    \"detail\": \"approval pending (by anyone but alice)\"}],"
+    " \"next\": \"promotes itself to stage 1 (ring 'broad') once every gate passes\","
+    " \"holds\": {\"pins\": [{\"id\": 3, \"channel\": \"content\", \"bundle_id\": 11,"
+    "   \"device_id\": \"9f0123456789abcdef0123456789abcd\", \"ring_id\": null, \"ring\": null,"
+    "   \"reason\": \"lab\", \"created_by\": \"alice\"},"
+    "  {\"id\": 5, \"channel\": \"content\", \"bundle_id\": 11, \"device_id\": null,"
+    "   \"ring_id\": 2, \"ring\": \"broad\", \"reason\": \"\", \"created_by\": \"bob\"}],"
+    "  \"exclusions\": [{\"device_id\": \"00aa\", \"reason\": \"kiosk\","
+    "   \"created\": \"2026-11-25T00:00:00Z\", \"created_by\": \"carol\"}]},"
+    " \"halt\": null}";
+
+START_TEST(test_render_rollout_gates)
+{
+    expect_render(cmd_rollout_status_render, rollout_gated, 0,
+                  "rollout 4  bundle 12  channel content  state active  stage 0 (canary)\n"
+                  "previous bundle 11  created 2026-11-25T01:00:00Z by alice  version 3\n"
                   "\n"
-                  "STAGE  RING  STATE  DEVICES  EXPOSED  HEALTHY  FAILED\n");
-    json_t *j = load("{\"error\": {}}");
+                  "STAGE  RING    STATE                   SHARE   BAKE  PROMOTE  APPROVAL  "
+                  "DEVICES  EXPOSED  HEALTHY  FAILED  SILENT\n"
+                  "0      canary  active                   100%    10m  auto     pending   "
+                  "      2        2        1       0       0\n"
+                  "1      broad   pending, window closed    50%  1h30m  manual   by bob    "
+                  "      9        0        0       0       0\n"
+                  "\n"
+                  "Gates of stage 0 (canary):\n"
+                  "  bake      waiting  12m left (bake 10m)\n"
+                  "  healthy   waiting  1/2 healthy, need 2\n"
+                  "  failures  passed   0/2 failed (0.0%), limit 50.0%\n"
+                  "  approval  waiting  approval pending (by anyone but alice)\n"
+                  "Waiting for: 12m left (bake 10m), 1/2 healthy, need 2, approval pending (by "
+                  "anyone but alice)\n"
+                  "Next: promotes itself to stage 1 (ring 'broad') once every gate passes\n"
+                  "\n"
+                  "Pinned (never moved by this rollout):\n"
+                  "PIN  CHANNEL  BUNDLE  DEVICE    RING   REASON  BY\n"
+                  "  3  content      11  9f012345  -      lab     alice\n"
+                  "  5  content      11  -         broad  -       bob\n"
+                  "\n"
+                  "Excluded devices (never offered a rollout's bundle):\n"
+                  "DEVICE  REASON  SINCE                 BY\n"
+                  "00aa    kiosk   2026-11-25T00:00:00Z  carol\n");
+}
+END_TEST
+
+/* What the gates say they wait for, one line. */
+typedef struct waits_case {
+    const char *gates; /* JSON array */
+    const char *want;
+} waits_case;
+
+static const waits_case waits_cases[] = {
+    {"[]", ""},
+    {"[{\"name\": \"bake\", \"ok\": true, \"detail\": \"baked 31m (bake 30m)\"}]",
+     "Every gate passes.\n"},
+    {"[{\"name\": \"healthy\", \"ok\": false, \"detail\": \"31/50 healthy, need 40\"},"
+     " {\"name\": \"bake\", \"ok\": false, \"detail\": \"12m left (bake 30m)\"},"
+     " {\"name\": \"approval\", \"ok\": false, \"detail\": \"approval pending\"}]",
+     "Waiting for: 31/50 healthy, need 40, 12m left (bake 30m), approval pending\n"},
+    {"[{\"name\": \"failures\", \"ok\": false, \"detail\": \"5/20 failed\\u001b[1m\"},"
+     " {\"name\": \"bake\", \"ok\": true, \"detail\": \"baked\"}]",
+     "Waiting for: 5/20 failed?[1m\n"},
+    {"[{\"name\": \"approval\", \"ok\": false}]", "Waiting for: -\n"},
+};
+
+START_TEST(test_waits_for)
+{
+    const waits_case *c = &waits_cases[_i];
+    json_t *gates = load(c->gates);
+    json_t *r = json_pack("{s:o}", "gates", gates);
     rf_buf out;
-    rf_buf_init(&out, 1024);
-    rf_error err = {RF_OK, ""};
-    ck_assert_int_eq(cmd_rollout_status_render(j, NULL, &out, &err), RF_ERR_INVALID);
-    ck_assert_ptr_nonnull(strstr(err.message, "not a rollout"));
+    rf_buf_init(&out, 4096);
+    ck_assert_int_eq(cmd_waits_for(r, &out), RF_OK);
+    ck_assert_str_eq(out.data ? out.data : "", c->want);
     rf_buf_cleanup(&out);
-    json_decref(j);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_render_gates_paused)
+{
+    /* No gates (a paused or finished rollout): only "next". */
+    json_t *r = load("{\"stage\": 1, \"gates\": [], \"next\": \"paused: resume to continue\"}");
+    rf_buf out;
+    rf_buf_init(&out, 4096);
+    ck_assert_int_eq(cmd_gates_render(r, &out), RF_OK);
+    ck_assert_str_eq(out.data, "\nNext: paused: resume to continue\n");
+    rf_buf_cleanup(&out);
+    json_decref(r);
 }
 END_TEST
 
@@ -354,20 +474,23 @@ START_TEST(test_render_devices)
                   "\"2026-11-25T01:44:27Z\", \"online\": true, \"channels\": {\"driver\": "
                   "{\"bundle_id\": 3, \"state\": \"installing\", \"assigned_bundle_id\": 4}, "
                   "\"content\": {\"bundle_id\": 12, \"state\": \"committed\", "
-                  "\"assigned_bundle_id\": 12}}},"
+                  "\"assigned_bundle_id\": 12}}, \"excluded\": null, \"pins\": [{\"id\": 5, "
+                  "\"channel\": \"content\", \"bundle_id\": 11, \"ring\": \"canary\"}]},"
                   " {\"id\": \"00aa\", \"hostname\": \"db\\u001b1\", \"labels\": {}, \"ring\": "
                   "null, \"last_seen\": \"2026-11-25T01:30:00Z\", \"online\": false, \"channels\": "
-                  "{}},"
+                  "{}, \"excluded\": {\"device_id\": \"00aa\"}, \"pins\": [{\"id\": 6, "
+                  "\"channel\": \"driver\", \"bundle_id\": 2, \"device_id\": \"00aa\", \"ring\": "
+                  "null}]},"
                   " {\"id\": \"11bb\", \"hostname\": null, \"last_seen\": null}]}",
                   then + 5,
-                  "ID        HOSTNAME  RING    LABELS                BUNDLES                   "
-                  "                     LAST SEEN\n"
+                  "ID        HOSTNAME  RING    LABELS                BUNDLES                      "
+                  "                  HOLDS                                      LAST SEEN\n"
                   "9f012345  web-17    canary  ring=canary,site=fra  content:12 committed, "
-                  "driver:3 installing ->4  5s ago\n"
-                  "00aa      db?1      -       -                     -                         "
-                  "                     14m ago, offline\n"
-                  "11bb      -         -       -                     -                         "
-                  "                     never\n");
+                  "driver:3 installing ->4  content pinned at bundle 11 (ring canary)  5s ago\n"
+                  "00aa      db?1      -       -                     -                            "
+                  "                  excluded; driver pinned at bundle 2        14m ago, offline\n"
+                  "11bb      -         -       -                     -                            "
+                  "                  -                                          never\n");
 }
 END_TEST
 
@@ -384,7 +507,7 @@ START_TEST(test_render_events)
         0,
         "ID  AT                    KIND            ACTOR      ROLLOUT  DEVICE    DETAILS\n"
         " 7  2026-11-25T01:44:27Z  rollout.halted  evaluator        4  -         "
-        "{\"failed\":2,\"stage\":0}\n"
+        "failed=2 stage=0\n"
         "12  2026-11-25T01:44:28Z  device.failed   evaluator        4  9f012345  -\n");
 }
 END_TEST
@@ -479,7 +602,9 @@ START_TEST(test_help_usage_line)
         rf_buf_init(&out, 1 << 20);
         ck_assert_int_eq(cli_help_command(cmd, &out), RF_OK);
         ck_assert_ptr_nonnull(strstr(out.data, "Usage: ringfence ring create NAME --order K "
-                                               "[--label k=v]... [--buckets LO-HI]\n"));
+                                               "[--label k=v]... [--buckets LO-HI] "
+                                               "[--member DEVICE]... [--members-only yes|no] "
+                                               "[--window 'DAYS HH-HH']...\n"));
         rf_buf_reset(&out);
         ck_assert_int_eq(cli_help_group(cli_commands, cli_ncommands, "ring", &out), RF_OK);
         ck_assert_ptr_nonnull(strstr(out.data, "ring delete ID"));
@@ -507,6 +632,9 @@ static Suite *output_suite(void)
     tcase_add_test(tc, test_render_rings);
     tcase_add_test(tc, test_render_ring_delete);
     tcase_add_test(tc, test_render_rollout_status);
+    tcase_add_test(tc, test_render_rollout_gates);
+    tcase_add_loop_test(tc, test_waits_for, 0, (int)(sizeof waits_cases / sizeof waits_cases[0]));
+    tcase_add_test(tc, test_render_gates_paused);
     tcase_add_test(tc, test_render_rollout_list);
     tcase_add_test(tc, test_render_devices);
     tcase_add_test(tc, test_render_events);

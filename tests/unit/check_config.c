@@ -104,8 +104,10 @@ START_TEST(test_commands)
         {{"serve"}, CMD_SERVE},
         {{"migrate"}, CMD_MIGRATE},
         {{"token", "create"}, CMD_TOKEN_CREATE},
-        {{"key", "init"}, CMD_KEY_INIT},
-        {{"key", "show"}, CMD_KEY_SHOW},
+        {{"keys", "init"}, CMD_KEYS_INIT},
+        {{"keys", "rotate-root"}, CMD_KEYS_ROTATE_ROOT},
+        {{"keys", "rotate"}, CMD_KEYS_ROTATE},
+        {{"keys", "show-root"}, CMD_KEYS_SHOW_ROOT},
         {{"help"}, CMD_HELP},
         {{"--version"}, CMD_VERSION},
     };
@@ -147,6 +149,63 @@ START_TEST(test_token_create)
 }
 END_TEST
 
+/* The keys commands: what each requires, and the TUF expiry settings. */
+START_TEST(test_keys_commands)
+{
+    static const struct {
+        const char *args[9];
+        rf_err want;
+        const char *names; /* in the message when refused */
+    } cases[] = {
+        {{"keys", "init", "--out", "/r"}, RF_OK, NULL},
+        {{"keys", "init", "--out", "/r", "--root-keys", "5", "--threshold", "3"}, RF_OK, NULL},
+        {{"keys", "init"}, RF_ERR_INVALID, "--out"},
+        {{"keys", "init", "--out", "/r", "--root-keys", "0"}, RF_ERR_INVALID, "--root-keys"},
+        {{"keys", "init", "--out", "/r", "--root-keys", "17"}, RF_ERR_INVALID, "--root-keys"},
+        {{"keys", "init", "--out", "/r", "--root-keys", "2", "--threshold", "3"},
+         RF_ERR_INVALID,
+         "--threshold"},
+        {{"keys", "rotate-root", "--old", "/a", "--new", "/b"}, RF_OK, NULL},
+        {{"keys", "rotate-root", "--old", "/a"}, RF_ERR_INVALID, "--new"},
+        {{"keys", "rotate", "--role", "timestamp", "--root-keys", "/r"}, RF_OK, NULL},
+        {{"keys", "rotate", "--role", "director", "--root-keys", "/r"}, RF_OK, NULL},
+        {{"keys", "rotate", "--role", "root", "--root-keys", "/r"}, RF_ERR_INVALID, "--role"},
+        {{"keys", "rotate", "--role", "targets"}, RF_ERR_INVALID, "--root-keys"},
+        {{"keys", "show-root"}, RF_OK, NULL},
+        {{"keys", "show-root", "--out", "/r"}, RF_ERR_INVALID, "--out"},
+        {{"migrate", "--threshold", "2"}, RF_ERR_INVALID, "--threshold"},
+    };
+    const char *env[] = {"RINGFENCE_DATABASE_URL", "x=y", "RINGFENCE_KEYS_DIR", "/k", NULL};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        config_cli c;
+        rf_error e = {0};
+        ck_assert_msg(parse(env, cases[i].args, &c, &e) == RF_OK, "case %zu: %s", i, e.message);
+        ck_assert_msg(config_check(&c, &e) == cases[i].want, "case %zu: %s", i, e.message);
+        if (cases[i].names != NULL)
+            ck_assert_msg(strstr(e.message, cases[i].names) != NULL, "case %zu: %s", i, e.message);
+    }
+}
+END_TEST
+
+START_TEST(test_tuf_expiry_settings)
+{
+    const char *env[] = {"RINGFENCE_TUF_TIMESTAMP_EXPIRY_S", "30", NULL};
+    const char *args[] = {"--tuf-snapshot-expiry-s", "120", NULL};
+    config_cli c;
+    rf_error e = {0};
+
+    ck_assert_int_eq(parse(NULL, (const char *[]){NULL}, &c, &e), RF_OK);
+    ck_assert_int_eq(c.cfg.tuf_root_expiry_s, 365 * 86400);
+    ck_assert_int_eq(c.cfg.tuf_targets_expiry_s, 90 * 86400);
+    ck_assert_int_eq(c.cfg.tuf_snapshot_expiry_s, 7 * 86400);
+    ck_assert_int_eq(c.cfg.tuf_timestamp_expiry_s, 86400);
+    ck_assert_int_eq(parse(env, args, &c, &e), RF_OK);
+    ck_assert_int_eq(c.cfg.tuf_timestamp_expiry_s, 30);
+    ck_assert_int_eq(c.cfg.tuf_snapshot_expiry_s, 120);
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
     static const struct {
@@ -165,8 +224,11 @@ START_TEST(test_refusals)
         {{NULL}, {"--listen"}, "--listen: needs a value"},
         {{NULL}, {"--frobnicate"}, "unknown option '--frobnicate'"},
         {{NULL}, {"explode"}, "unknown command 'explode'"},
-        {{NULL}, {"key"}, "missing subcommand"},
-        {{NULL}, {"key", "rotate"}, "unexpected argument 'rotate'"},
+        {{NULL}, {"keys"}, "missing subcommand"},
+        {{NULL}, {"keys", "show"}, "unexpected argument 'show'"},
+        {{NULL}, {"key", "init"}, "'key' is gone"},
+        {{"RINGFENCE_TUF_TIMESTAMP_EXPIRY_S", "1"}, {NULL}, "RINGFENCE_TUF_TIMESTAMP_EXPIRY_S"},
+        {{NULL}, {"--tuf-root-expiry-s", "x"}, "--tuf-root-expiry-s"},
         {{NULL}, {"migrate", "now"}, "unexpected argument 'now'"},
     };
 
@@ -208,6 +270,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_token_create);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_check_enroll_key);
+    tcase_add_test(tc, test_keys_commands);
+    tcase_add_test(tc, test_tuf_expiry_settings);
     suite_add_tcase(s, tc);
     return s;
 }

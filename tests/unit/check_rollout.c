@@ -1,7 +1,7 @@
 /* Unit tests for the rollout state machine (server/rollout.c): every (state,
  * action) pair against the table of docs/api.md, the stage bookkeeping of
- * each transition, automatic promotion at its bake boundary, and plan
- * validation. */
+ * each transition, automatic promotion at its bake boundary, and the
+ * approval a stage may require (plans and gates: check_plan.c). */
 #include "rollout.h"
 
 #include <check.h>
@@ -263,84 +263,34 @@ START_TEST(auto_promotion)
 }
 END_TEST
 
-/* Rings: canary(0) early(1) broad(2), deliberately with ids out of order. */
-static const rollout_ring rings[] = {{7, 0, "canary"}, {3, 1, "early"}, {5, 2, "broad"}};
-
-struct plan_case {
-    long long plan[5];
-    int n;
-    rf_err want;
-    const char *needle;
-};
-
-static const struct plan_case plan_cases[] = {
-    {{7, 3, 5}, 3, RF_OK, NULL},
-    {{0}, 0, RF_ERR_INVALID, "at least one stage"},
-    {{7}, 1, RF_ERR_INVALID, "ends before ring 'early'"},
-    {{7, 3}, 2, RF_ERR_INVALID, "ends before ring 'broad'"},
-    {{3, 7, 5},
-     3,
-     RF_ERR_INVALID,
-     "field 'stages[0].ring_id': a plan must start with the lowest ring "
-     "'canary'"},
-    {{5}, 1, RF_ERR_INVALID, "lowest ring 'canary'"},
-    {{7, 5},
-     2,
-     RF_ERR_INVALID,
-     "field 'stages[1].ring_id': ring 'broad' (order 2) skips ring 'early'"},
-    {{7, 5, 3}, 3, RF_ERR_INVALID, "skips ring 'early'"},
-    {{7, 7, 3, 5},
-     4,
-     RF_ERR_INVALID,
-     "field 'stages[1].ring_id': ring 'canary' is already stage 0"},
-    {{7, 3, 5, 3}, 4, RF_ERR_INVALID, "field 'stages[3].ring_id': ring 'early' is already stage 1"},
-    {{7, 3, 99}, 3, RF_ERR_INVALID, "field 'stages[2].ring_id': no ring 99"},
-    {{-1, 3, 5}, 3, RF_ERR_INVALID, "field 'stages[0].ring_id': no ring -1"},
-};
-
-START_TEST(plan_validation)
+/* The two-person rule in the state machine: a stage that requires an
+ * approval cannot be promoted until one is recorded, whatever else holds. */
+START_TEST(approval_blocks_promotion)
 {
-    for (size_t i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
-        const struct plan_case *c = &plan_cases[i];
+    for (int k = 0; k < NST; k++) {
+        rollout_sm r = make(ROLLOUT_ACTIVE, k);
+        r.stages[k].require_approval = 1;
+        rollout_sm before = r;
         rf_error e = {0};
-        rf_err rc = rollout_plan_validate(c->plan, c->n, rings, 3, &e);
-        ck_assert_msg(rc == c->want, "case %zu: rc %d (%s)", i, rc, e.message);
-        if (c->needle != NULL)
-            ck_assert_msg(strstr(e.message, c->needle) != NULL, "case %zu: message '%s'", i,
-                          e.message);
+        ck_assert_int_eq(rollout_apply(&r, ROLLOUT_PROMOTE, T0 + 10000, &e), RF_ERR_CONFLICT);
+        ck_assert_ptr_nonnull(strstr(e.message, "two-person rule"));
+        ck_assert_mem_eq(&r, &before, sizeof(r));
+        r.stages[k].approved = 1;
+        ck_assert_int_eq(rollout_apply(&r, ROLLOUT_PROMOTE, T0 + 10000, &e), RF_OK);
+        ck_assert_int_eq(r.stages[k].state, STAGE_DONE);
     }
-    rf_error e = {0};
-    long long one = 7;
-    ck_assert_int_eq(rollout_plan_validate(&one, 1, rings, 0, &e), RF_ERR_CONFLICT);
-    ck_assert_ptr_nonnull(strstr(e.message, "no rings"));
-    ck_assert_int_eq(rollout_plan_validate(&one, 1, rings, 1, &e), RF_OK);
-    long long many[ROLLOUT_MAX_STAGES + 1] = {0};
-    ck_assert_int_eq(rollout_plan_validate(many, ROLLOUT_MAX_STAGES + 1, rings, 3, &e),
-                     RF_ERR_INVALID);
-}
-END_TEST
-
-/* Every permutation of three rings and every prefix: only the one full,
- * ordered plan passes. */
-START_TEST(plan_permutations)
-{
-    long long ids[3] = {7, 3, 5};
-    int ok = 0;
-    for (int n = 1; n <= 3; n++) {
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++)
-                for (int c = 0; c < 3; c++) {
-                    long long plan[3] = {ids[a], ids[b], ids[c]};
-                    rf_error e = {0};
-                    rf_err rc = rollout_plan_validate(plan, n, rings, 3, &e);
-                    int good = n == 3 && a == 0 && b == 1 && c == 2;
-                    ck_assert_int_eq(rc == RF_OK, good);
-                    if (rc != RF_OK)
-                        ck_assert_int_eq(rc, RF_ERR_INVALID);
-                    ok += rc == RF_OK;
-                }
+    /* other stages requiring approval do not block this one */
+    rollout_sm r = make(ROLLOUT_ACTIVE, 0);
+    r.stages[1].require_approval = 1;
+    ck_assert_int_eq(rollout_apply(&r, ROLLOUT_PROMOTE, T0 + 10000, NULL), RF_OK);
+    /* pause, halt and revert never need one */
+    for (int a = ROLLOUT_PAUSE; a <= ROLLOUT_REVERT; a++) {
+        if (a == ROLLOUT_RESUME)
+            continue;
+        rollout_sm q = make(ROLLOUT_ACTIVE, 0);
+        q.stages[0].require_approval = 1;
+        ck_assert_int_eq(rollout_apply(&q, (rollout_action)a, T0, NULL), RF_OK);
     }
-    ck_assert_int_eq(ok, 1);
 }
 END_TEST
 
@@ -354,8 +304,7 @@ static Suite *suite(void)
     tcase_add_test(tc, incoherent_rows_refused);
     tcase_add_test(tc, names_round_trip);
     tcase_add_test(tc, auto_promotion);
-    tcase_add_test(tc, plan_validation);
-    tcase_add_test(tc, plan_permutations);
+    tcase_add_test(tc, approval_blocks_promotion);
     suite_add_tcase(s, tc);
     return s;
 }

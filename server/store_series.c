@@ -1,0 +1,126 @@
+/* Named queries of the per-stage health time series: the control group's
+ * figures, one conditional insert per stage and tick, and the read behind
+ * GET /v1/rollouts/ID/health/series. Points are only ever added (and go with
+ * their rollout); nothing here decides anything about health. */
+#include "store_series.h"
+#include "store_internal.h"
+#include "rf_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+rf_err store_series_control(rf_db *db, long long rollout_id, const char *channel,
+                            long long *devices, long long *failed, rf_error *err)
+{
+    char rid[24];
+    const char *p[] = {rid, channel};
+    PGresult *r = NULL;
+    rf_err rc;
+
+    rf_snprintf(rid, sizeof(rid), "%lld", rollout_id);
+    rc = store_exec(db, "series_control",
+                    "SELECT count(*), count(*) FILTER (WHERE c.crashes > 0 OR "
+                    "c.unclean_shutdowns > 0 OR c.local_rollbacks > 0 OR "
+                    "c.state IN ('install_failed', 'rolled_back')) "
+                    "FROM device_channels c WHERE c.channel = $2 AND NOT EXISTS "
+                    "(SELECT 1 FROM exposures e WHERE e.rollout_id = $1 "
+                    "AND e.device_id = c.device_id)",
+                    2, p, &r, err);
+    *devices = rc == RF_OK ? store_get_ll(r, 0, 0) : 0;
+    *failed = rc == RF_OK ? store_get_ll(r, 0, 1) : 0;
+    PQclear(r);
+    return rc;
+}
+
+#define RECORD_SQL                                                                                 \
+    "INSERT INTO stage_health_points (rollout_id, stage, at_s, exposed, healthy, failed, "         \
+    "silent, failure_rate, control_devices, control_failed, control_rate, threshold) "             \
+    "SELECT $1, $2, floor(extract(epoch FROM now()))::bigint, $3, $4, $5, $6, $7, $8, $9, $10, "   \
+    "$11 WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM stage_health_points "                      \
+    "WHERE rollout_id = $1 AND stage = $2 ORDER BY at_s DESC LIMIT 1) p "                          \
+    "WHERE p.exposed = $3 AND p.healthy = $4 AND p.failed = $5 AND p.silent = $6 "                 \
+    "AND p.control_devices = $8 AND p.control_failed = $9 AND p.threshold = $11 "                  \
+    "AND p.at_s > floor(extract(epoch FROM now()))::bigint - $12) "                                \
+    "ON CONFLICT (rollout_id, stage, at_s) DO UPDATE SET exposed = $3, healthy = $4, "             \
+    "failed = $5, silent = $6, failure_rate = $7, control_devices = $8, control_failed = $9, "     \
+    "control_rate = $10, threshold = $11"
+
+rf_err store_series_record(rf_db *db, const series_point *p, int min_gap_s, int *recorded,
+                           rf_error *err)
+{
+    char v[12][32];
+    const char *params[12];
+    PGresult *r = NULL;
+    rf_err rc;
+
+    snprintf(v[0], sizeof(v[0]), "%lld", p->rollout_id);
+    snprintf(v[1], sizeof(v[1]), "%d", p->stage);
+    snprintf(v[2], sizeof(v[2]), "%lld", p->exposed);
+    snprintf(v[3], sizeof(v[3]), "%lld", p->healthy);
+    snprintf(v[4], sizeof(v[4]), "%lld", p->failed);
+    snprintf(v[5], sizeof(v[5]), "%lld", p->silent);
+    snprintf(v[6], sizeof(v[6]), "%.17g", p->failure_rate);
+    snprintf(v[7], sizeof(v[7]), "%lld", p->control_devices);
+    snprintf(v[8], sizeof(v[8]), "%lld", p->control_failed);
+    snprintf(v[9], sizeof(v[9]), "%.17g", p->control_rate);
+    snprintf(v[10], sizeof(v[10]), "%.17g", p->threshold);
+    snprintf(v[11], sizeof(v[11]), "%d", min_gap_s);
+    for (int i = 0; i < 12; i++)
+        params[i] = v[i];
+    *recorded = 0;
+    rc = store_exec(db, "series_record", RECORD_SQL, 12, params, &r, err);
+    if (rc == RF_OK)
+        *recorded = PQcmdTuples(r)[0] == '1';
+    PQclear(r);
+    return rc;
+}
+
+static json_t *point_json(const PGresult *r, int i)
+{
+    char iso[32];
+
+    rf_time_iso(store_get_ll(r, i, 1), iso);
+    return json_pack(
+        "{s:I,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:f}", "t", (json_int_t)store_get_ll(r, i, 1),
+        "at", iso, "exposed", (json_int_t)store_get_ll(r, i, 2), "healthy",
+        (json_int_t)store_get_ll(r, i, 3), "failed", (json_int_t)store_get_ll(r, i, 4), "silent",
+        (json_int_t)store_get_ll(r, i, 5), "failure_rate", strtod(store_get(r, i, 6), NULL),
+        "control_devices", (json_int_t)store_get_ll(r, i, 7), "control_failed",
+        (json_int_t)store_get_ll(r, i, 8), "control_rate", strtod(store_get(r, i, 9), NULL),
+        "threshold", strtod(store_get(r, i, 10), NULL));
+}
+
+rf_err store_series_list(rf_db *db, long long rollout_id, int64_t since_s, int limit, json_t **out,
+                         rf_error *err)
+{
+    char rid[24], since[24], lim[16];
+    const char *p[] = {rid, since, lim};
+    PGresult *r = NULL;
+    rf_err rc;
+
+    *out = NULL;
+    rf_snprintf(rid, sizeof(rid), "%lld", rollout_id);
+    rf_snprintf(since, sizeof(since), "%lld", (long long)since_s);
+    rf_snprintf(lim, sizeof(lim), "%d", limit);
+    rc = store_exec(db, "series_list",
+                    "SELECT stage, at_s, exposed, healthy, failed, silent, failure_rate, "
+                    "control_devices, control_failed, control_rate, threshold FROM "
+                    "(SELECT *, row_number() OVER (PARTITION BY stage ORDER BY at_s DESC) AS n "
+                    "FROM stage_health_points WHERE rollout_id = $1 AND at_s >= $2) q "
+                    "WHERE n <= $3 ORDER BY stage, at_s",
+                    3, p, &r, err);
+    if (rc != RF_OK)
+        return rc;
+    *out = json_object();
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *stage = store_get(r, i, 0);
+        json_t *arr = json_object_get(*out, stage);
+        if (!arr) {
+            arr = json_array();
+            json_object_set_new(*out, stage, arr);
+        }
+        json_array_append_new(arr, point_json(r, i));
+    }
+    PQclear(r);
+    return RF_OK;
+}
