@@ -223,7 +223,7 @@ static proto_result fetch_content(agent *a, const char *ch, const proto_bundle *
         snprintf(msg, len, "tuf: target %s is larger than its signed %lld bytes (answer cut off)",
                  target, (long long)b->length);
     else if (rc != RF_OK) {
-        snprintf(msg, len, "tuf: target %s: %s", target, err.message);
+        snprintf(msg, len, "tuf: target %.100s: %.150s", target, err.message);
         r = PROTO_FAIL_IO;
     } else if (rf_tuf_target_check(&t, target, got, sha, &err) != RF_OK)
         snprintf(msg, len, "%s", err.message);

@@ -234,7 +234,7 @@ static proto_result meta_step(agent *a, const char *file, size_t cap, tuf_step_f
                                                                       : PROTO_FAIL_IO;
     }
     if (r == PROTO_OK && save_versions(a, &err) != RF_OK) {
-        snprintf(msg, len, "keeping the TUF versions: %s", err.message);
+        snprintf(msg, len, "keeping the TUF versions: %.180s", err.message);
         r = PROTO_FAIL_IO;
     }
     rf_buf_cleanup(&resp);
