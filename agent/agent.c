@@ -126,12 +126,19 @@ static rf_err agent_open(agent *a, const agent_config *cfg, rf_error *err)
     proto_init(&a->p, &pc);
     a->p.note = note_cb;
     boot_crashset_init(&a->known);
-    if ((rc = open_paths(a, cfg, err)) != RF_OK || (rc = agent_tuf_open(a, err)) != RF_OK ||
-        (rc = open_identity_and_state(a, err)) != RF_OK ||
+    if ((rc = open_paths(a, cfg, err)) != RF_OK ||
+        (rc = boothealth_lock(a->data, &a->lock_fd, err)) != RF_OK ||
+        (rc = agent_tuf_open(a, err)) != RF_OK || (rc = open_identity_and_state(a, err)) != RF_OK ||
         (rc = boothealth_read_boot_id(cfg->boot_id_file, a->boot_id, err)) != RF_OK ||
         (rc = boothealth_take_mark(a->data, mark, &have_mark, err)) != RF_OK ||
+        (rc = journal_open(&a->jr, a->data, err)) != RF_OK ||
         (rc = client_init(&a->cl, cfg->server, &g_stop, err)) != RF_OK)
         return rc;
+    if (a->jr.n) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", a->jr.n);
+        rf_log(RF_LOG_INFO, "journal holds unsent heartbeats", "count", n, NULL);
+    }
     a->boot_class = boot_classify(a->p.boot_id, a->boot_id, have_mark ? mark : NULL);
     return RF_OK;
 }
@@ -139,6 +146,9 @@ static rf_err agent_open(agent *a, const agent_config *cfg, rf_error *err)
 static void agent_close(agent *a)
 {
     client_cleanup(&a->cl);
+    journal_close(&a->jr);
+    if (a->lock_fd >= 0)
+        close(a->lock_fd);
     rf_tuf_client_cleanup(&a->tuf);
     state_identity_wipe(&a->id);
     boot_crashset_cleanup(&a->known);
@@ -346,6 +356,7 @@ int agent_run(const agent_config *cfg)
         rf_log(RF_LOG_ERROR, "out of memory", NULL);
         return 1;
     }
+    a->lock_fd = -1;
     install_signals();
     if (agent_open(a, cfg, &err) != RF_OK) {
         rf_log(RF_LOG_ERROR, "cannot start", "detail", err.message, NULL);

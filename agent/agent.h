@@ -10,4 +10,9 @@
  * clean shutdown, 1 when the agent cannot start). cfg must be finished. */
 int agent_run(const agent_config *cfg);
 
+/* `ringfence-agent bootguard` (bootguard_run.c): one pass at early boot; 0
+ * when it ran (rolled back or not) or nothing is installed yet, 1 when the
+ * state could not be read or a rollback could not be done. cfg must be finished. */
+int bootguard_run(const agent_config *cfg);
+
 #endif

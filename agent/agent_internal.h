@@ -7,6 +7,7 @@
 #include "boot.h"
 #include "client.h"
 #include "config.h"
+#include "journal.h"
 #include "proto.h"
 #include "rf_tuf.h"
 #include "state.h"
@@ -22,6 +23,8 @@ typedef struct agent {
     state_identity id;
     boot_crashset known; /* crash-dir entries seen so far */
     bool baseline;       /* no state yet: the crash dirs' content is the baseline */
+    journal jr;          /* heartbeats not acknowledged yet (DATA/journal) */
+    int lock_fd;         /* DATA/lock, held while running (-1: none) */
     proto_boot_class boot_class;
     char boot_id[PROTO_BOOT_ID_MAX + 1];
     char data[AGENT_PATH_MAX];

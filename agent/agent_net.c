@@ -7,6 +7,7 @@
  * keys vouched for it; tokens are never logged and never sent to /tuf/. */
 #include "agent_internal.h"
 #include "boothealth.h"
+#include "journal.h"
 #include "rf_log.h"
 #include "rf_util.h"
 #include "slots.h"
@@ -81,33 +82,109 @@ out:
     json_decref(labels);
 }
 
-void agent_do_heartbeat(agent *a, const proto_action *act, proto_event *ev)
+/* POSTs one heartbeat body: 1 acknowledged, 0 refused for good (the server
+ * will never take it: it is dropped), -1 failed for now (ev says why). */
+static int post_heartbeat(agent *a, int64_t seq, const char *body, size_t len, proto_event *ev)
 {
-    json_t *hb = wire_heartbeat(&a->p, act->seq, boothealth_uptime_s(), RF_VERSION);
-    char *body = hb ? json_dumps(hb, JSON_COMPACT) : NULL;
-    client_req req = {"POST", "/v1/agent/heartbeat",   a->id.token,
-                      body,   body ? strlen(body) : 0, SHORT_TIMEOUT_S,
-                      false};
+    client_req req = {"POST", "/v1/agent/heartbeat", a->id.token, body,
+                      len,    SHORT_TIMEOUT_S,       false};
     rf_buf resp;
     rf_error err = {0};
     long status = 0;
-    char seq[32];
+    char num[32];
+    int r = -1;
+
+    rf_buf_init(&resp, 64 * 1024);
+    snprintf(num, sizeof(num), "%lld", (long long)seq);
+    if (client_call(&a->cl, &req, &status, &resp, &err) != RF_OK) {
+        fail_err(a, ev, PROTO_FAIL_IO, "heartbeat", &err);
+    } else if (status / 100 == 2) {
+        rf_log(RF_LOG_DEBUG, "heartbeat acknowledged", "seq", num, NULL);
+        r = 1;
+    } else {
+        fail_status(a, ev, "heartbeat", status, &resp);
+        if (status == 400 || status == 413 || status == 422) {
+            rf_log(RF_LOG_ERROR, "heartbeat refused by the server; dropped", "seq", num, "detail",
+                   a->ev_error, NULL);
+            r = 0;
+        }
+    }
+    rf_buf_cleanup(&resp);
+    return r;
+}
+
+/* Journals seq's report durably before it is first sent; when the journal
+ * cannot take it, *direct gets the body to send unjournalled (caller frees). */
+static bool journal_current(agent *a, int64_t seq, char **direct)
+{
+    json_t *hb = wire_heartbeat(&a->p, seq, boothealth_uptime_s(), RF_VERSION);
+    char *body = hb ? json_dumps(hb, JSON_COMPACT) : NULL;
+    rf_error err = {0};
+    size_t evicted = 0;
+
+    json_decref(hb);
+    if (!body)
+        return false;
+    if (journal_append(&a->jr, seq, body, strlen(body), &evicted, &err) != RF_OK) {
+        rf_log(RF_LOG_ERROR, "heartbeat not journalled; sent directly", "detail", err.message,
+               NULL);
+        *direct = body;
+        return true;
+    }
+    if (evicted) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", evicted);
+        rf_log(RF_LOG_WARN, "journal full: oldest heartbeats dropped", "count", n, NULL);
+    }
+    free(body);
+    return true;
+}
+
+/* Sends one journalled report; false when the replay must stop here. */
+static bool replay_one(agent *a, int64_t seq, int64_t current, proto_event *ev)
+{
+    rf_buf body;
+    rf_error err = {0};
+    int r;
+
+    rf_buf_init(&body, JOURNAL_ENTRY_MAX);
+    if (journal_read(&a->jr, seq, &body, &err) != RF_OK) {
+        rf_log(RF_LOG_ERROR, "journal entry unreadable; dropped", "detail", err.message, NULL);
+        journal_remove(&a->jr, seq, &err);
+        rf_buf_cleanup(&body);
+        if (seq == current)
+            agent_fail(a, ev, PROTO_FAIL_IO, "journal entry unreadable");
+        return seq != current;
+    }
+    r = post_heartbeat(a, seq, body.data ? body.data : "", body.len, ev);
+    rf_buf_cleanup(&body);
+    if (r >= 0 && journal_remove(&a->jr, seq, &err) != RF_OK)
+        rf_log(RF_LOG_WARN, "journal entry not removed", "detail", err.message, NULL);
+    return r > 0 || (r == 0 && seq != current);
+}
+
+/* Every journalled report goes out oldest first, each removed once
+ * acknowledged; the action succeeds when act->seq's report did. */
+void agent_do_heartbeat(agent *a, const proto_action *act, proto_event *ev)
+{
+    char *direct = NULL;
 
     ev->kind = PROTO_EV_HEARTBEAT;
     ev->seq = act->seq;
-    rf_buf_init(&resp, 64 * 1024);
-    snprintf(seq, sizeof(seq), "%lld", (long long)act->seq);
-    if (!body)
+    if (!journal_has(&a->jr, act->seq) && !journal_current(a, act->seq, &direct)) {
         agent_fail(a, ev, PROTO_FAIL_IO, "cannot build the heartbeat");
-    else if (client_call(&a->cl, &req, &status, &resp, &err) != RF_OK)
-        fail_err(a, ev, PROTO_FAIL_IO, "heartbeat", &err);
-    else if (status / 100 != 2)
-        fail_status(a, ev, "heartbeat", status, &resp);
-    else
-        rf_log(RF_LOG_DEBUG, "heartbeat acknowledged", "seq", seq, NULL);
-    rf_buf_cleanup(&resp);
-    free(body);
-    json_decref(hb);
+        return;
+    }
+    while (a->jr.n > 0) {
+        int64_t seq = a->jr.e[0].seq;
+        if (!replay_one(a, seq, act->seq, ev))
+            break; /* the rest waits for the next attempt, in order */
+        ev->result = PROTO_OK;
+    }
+    if (direct && ev->result == PROTO_OK &&
+        post_heartbeat(a, act->seq, direct, strlen(direct), ev) == 0)
+        ev->result = PROTO_FAIL_IO;
+    free(direct);
 }
 
 /* The director check; when it fails, the root may have rotated the director

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,27 @@ rf_err boothealth_fsync_dir(const char *dir, rf_error *err)
         rc = rf_error_set(err, RF_ERR_IO, "fsync %s: %s", dir, strerror(errno));
     close(fd);
     return rc;
+}
+
+rf_err boothealth_lock(const char *data_dir, int *fd, rf_error *err)
+{
+    char path[4096];
+    int f;
+
+    *fd = -1;
+    if (rf_snprintf(path, sizeof(path), "%s/lock", data_dir) != RF_OK)
+        return rf_error_set(err, RF_ERR_TOO_LARGE, "data dir path too long");
+    f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return rf_error_set(err, RF_ERR_IO, "%s: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(f);
+        return rf_error_set(err, e == EWOULDBLOCK ? RF_ERR_CONFLICT : RF_ERR_IO,
+                            "%s is held by another ringfence-agent: %s", path, strerror(e));
+    }
+    *fd = f;
+    return RF_OK;
 }
 
 static rf_err read_small(const char *path, char out[PROTO_BOOT_ID_MAX + 1], rf_error *err)
@@ -74,6 +96,27 @@ rf_err boothealth_take_mark(const char *data_dir, char mark[PROTO_BOOT_ID_MAX + 
     if (unlink(path) != 0)
         return rf_error_set(err, RF_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
     return boothealth_fsync_dir(data_dir, err);
+}
+
+rf_err boothealth_peek_mark(const char *data_dir, char mark[PROTO_BOOT_ID_MAX + 1], bool *present,
+                            rf_error *err)
+{
+    char path[4096];
+    rf_error inner = {0};
+    rf_err rc;
+
+    *present = false;
+    mark[0] = '\0';
+    if ((rc = rf_snprintf(path, sizeof(path), "%s/%s", data_dir, BOOTHEALTH_MARK)) != RF_OK)
+        return rf_error_set(err, rc, "data dir path too long");
+    if (access(path, F_OK) != 0)
+        return errno == ENOENT ? RF_OK
+                               : rf_error_set(err, RF_ERR_IO, "%s: %s", path, strerror(errno));
+    if (read_small(path, mark, &inner) == RF_OK)
+        *present = true;
+    else
+        mark[0] = '\0';
+    return RF_OK;
 }
 
 rf_err boothealth_write_mark(const char *data_dir, const char *boot_id, rf_error *err)

@@ -26,16 +26,18 @@ typedef enum key_id {
     K_CRASH_DIR,
     K_HOSTNAME,
     K_LOG_LEVEL,
+    K_BOOT_LIMIT,
     K_COUNT
 } key_id;
 
 static const char *const KEY_NAMES[K_COUNT] = {
     "server",    "enroll-key",         "data-dir",      "trusted-root", "install-hook",
     "label",     "heartbeat-interval", "health-window", "hook-timeout", "boot-id-file",
-    "crash-dir", "hostname",           "log-level"};
+    "crash-dir", "hostname",           "log-level",     "boot-limit"};
 
 static const char USAGE[] =
     "usage: ringfence-agent run [options]\n"
+    "       ringfence-agent bootguard [options]   (early boot: roll back a failing trial)\n"
     "       ringfence-agent version\n"
     "\n"
     "options (a --config file takes the same keys without the dashes, `key = value`):\n"
@@ -52,6 +54,8 @@ static const char USAGE[] =
     "  --boot-id-file PATH        default /proc/sys/kernel/random/boot_id\n"
     "  --crash-dir DIR            repeatable; default /sys/fs/pstore and /var/crash\n"
     "  --hostname NAME            default: the system's host name\n"
+    "  --boot-limit N             bootguard: unclean boots of a bundle on trial before it is\n"
+    "                             rolled back locally, default 3\n"
     "  --log-level LEVEL          debug, info, warn or error; default info\n"
     "  --config FILE              read settings from FILE; flags override it\n"
     "  --help                     this text\n";
@@ -213,6 +217,8 @@ static rf_err set_key(agent_config *c, key_id k, const char *v, const char *wher
         return set_number(&c->health_window_s, v, 0, 30LL * 86400, where, KEY_NAMES[k], err);
     case K_HOOK_TIMEOUT:
         return set_number(&c->hook_timeout_s, v, 1, 86400, where, KEY_NAMES[k], err);
+    case K_BOOT_LIMIT:
+        return set_number(&c->boot_limit, v, 1, 100, where, KEY_NAMES[k], err);
     case K_LOG_LEVEL:
         return set_log_level(c, v, where, err);
     default:
@@ -361,6 +367,8 @@ rf_err config_finish(agent_config *c, rf_error *err)
         c->health_window_s = 300;
     if (!c->hook_timeout_s)
         c->hook_timeout_s = 300;
+    if (!c->boot_limit)
+        c->boot_limit = 3;
     if (!c->boot_id_file && !(c->boot_id_file = strdup("/proc/sys/kernel/random/boot_id")))
         return rf_error_set(err, RF_ERR_NOMEM, "out of memory");
     if (c->ncrash_dirs == 0 && (add_crash_dir(c, "/sys/fs/pstore", "default", err) != RF_OK ||

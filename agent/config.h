@@ -22,6 +22,7 @@ typedef struct agent_config {
     char *crash_dirs[CONFIG_MAX_CRASH_DIRS];
     size_t ncrash_dirs;
     int64_t heartbeat_interval_s, health_window_s, hook_timeout_s;
+    int64_t boot_limit; /* bootguard: failed boots of a trial bundle tolerated */
     rf_log_level log_level;
     uint32_t from_flags; /* bit per key: set on the command line */
     uint32_t seen;       /* bit per key: set while reading the current source */
@@ -30,7 +31,7 @@ typedef struct agent_config {
 void config_init(agent_config *c);
 void config_cleanup(agent_config *c); /* NULL-safe; wipes the enrollment key */
 
-/* Parses the flags that follow `run`, then the --config file if one was
+/* Parses the flags that follow `run` (or `bootguard`), then the --config file if one was
  * named. *help is set (and RF_OK returned) for --help. */
 rf_err config_from_args(agent_config *c, int argc, char **argv, bool *help, rf_error *err);
 /* Reads `key = value` lines from text; name is used in error messages. Keys

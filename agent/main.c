@@ -1,4 +1,5 @@
-/* ringfence-agent: the endpoint agent's command line — `run` (the service),
+/* ringfence-agent: the endpoint agent's command line — `run` (the service), `bootguard`
+ * (the early-boot oneshot),
  * `version` and `--help`. It parses and checks the configuration, sets up
  * logging and libcurl, and hands over to agent_run(); it holds no protocol
  * logic of its own and never prints the enrollment key. */
@@ -10,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, bool guard)
 {
     agent_config cfg;
     rf_error err = {0};
@@ -34,7 +35,7 @@ static int cmd_run(int argc, char **argv)
         status = 1;
         goto out;
     }
-    status = agent_run(&cfg);
+    status = guard ? bootguard_run(&cfg) : agent_run(&cfg);
     curl_global_cleanup();
 out:
     config_cleanup(&cfg);
@@ -58,7 +59,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
+        return cmd_run(argc - 2, argv + 2, false);
+    if (strcmp(argv[1], "bootguard") == 0)
+        return cmd_run(argc - 2, argv + 2, true);
     fprintf(stderr, "ringfence-agent: unknown command '%s'\n\n%s", argv[1], config_usage());
     return 2;
 }

@@ -314,9 +314,10 @@ json_t *wire_heartbeat(const proto *p, int64_t seq, int64_t uptime_s, const char
             return NULL;
         }
     }
-    hb = json_pack("{s:I, s:s, s:I, s:I, s:s, s:o}", "seq", (json_int_t)seq, "boot_id", p->boot_id,
-                   "uptime_s", (json_int_t)(uptime_s < 0 ? 0 : uptime_s), "heartbeat_interval_s",
-                   (json_int_t)(p->cfg.heartbeat_interval_ms / 1000), "agent_version",
-                   agent_version, "channels", chans);
+    hb = json_pack("{s:I, s:s, s:I, s:I, s:s, s:I, s:o}", "seq", (json_int_t)seq, "boot_id",
+                   p->boot_id, "uptime_s", (json_int_t)(uptime_s < 0 ? 0 : uptime_s),
+                   "heartbeat_interval_s", (json_int_t)(p->cfg.heartbeat_interval_ms / 1000),
+                   "agent_version", agent_version, "agent_restarts", (json_int_t)p->agent_restarts,
+                   "channels", chans);
     return hb;
 }

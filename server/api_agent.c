@@ -6,6 +6,7 @@
  * never from the request. */
 #include "api.h"
 #include "api_agent.h"
+#include "hb_batch.h"
 #include "metrics.h"
 #include "rf_cohort.h"
 #include "rf_crypto.h"
@@ -429,8 +430,9 @@ static rf_err parse_hb_channels(const json_t *chans, agent_heartbeat *hb, rf_err
 static rf_err parse_heartbeat(const json_t *body, agent_heartbeat *hb, rf_error *err)
 {
     static const char *const allowed[] = {
-        "seq", "boot_id", "uptime_s", "heartbeat_interval_s", "agent_version", "channels", NULL};
-    long long seq = 0, uptime = 0, interval = 0;
+        "seq",           "boot_id",  "uptime_s",       "heartbeat_interval_s",
+        "agent_version", "channels", "agent_restarts", NULL};
+    long long seq = 0, uptime = 0, interval = 0, restarts = 0;
     const char *agent_version = NULL;
     const json_t *v;
     memset(hb, 0, sizeof(*hb));
@@ -443,6 +445,9 @@ static rf_err parse_heartbeat(const json_t *body, agent_heartbeat *hb, rf_error 
         rc = opt_text("boot_id", json_object_get(body, "boot_id"), 128, &hb->boot_id, err);
     if (rc == RF_OK && (v = json_object_get(body, "uptime_s")) != NULL)
         rc = validate_int("uptime_s", v, 0, HB_MAX_ID, &uptime, err);
+    /* Kept in the raw heartbeat only (body->'agent_restarts'). */
+    if (rc == RF_OK && (v = json_object_get(body, "agent_restarts")) != NULL)
+        rc = validate_int("agent_restarts", v, 0, HB_MAX_ID, &restarts, err);
     if (rc == RF_OK && (v = json_object_get(body, "heartbeat_interval_s")) != NULL) {
         rc = validate_int("heartbeat_interval_s", v, -HB_MAX_ID, HB_MAX_ID, &interval, err);
         /* Clamped, not refused: a device may ask for anything, the server
@@ -466,7 +471,6 @@ rf_http_result api_agent_heartbeat(rf_server *srv, rf_req *req, rf_resp *resp)
     agent_heartbeat *hb = NULL;
     json_t *body = NULL;
     char *text = NULL;
-    rf_db *db = NULL;
     rf_error e = {0};
     int duplicate = 0;
     rf_err rc = RF_OK;
@@ -489,12 +493,8 @@ rf_http_result api_agent_heartbeat(rf_server *srv, rf_req *req, rf_resp *resp)
         goto out;
     }
     hb->body = text;
-    rc = store_acquire(srv->store, ACQUIRE_MS, &db);
-    if (rc == RF_OK)
-        rc = store_agent_heartbeat(db, req->who.device_id, hb, &duplicate, &e);
-    store_release(srv->store, db);
-    if (rc == RF_OK)
-        metrics_heartbeat_batch(1, duplicate ? 1 : 0); /* one heartbeat per transaction */
+    /* stored with the other heartbeats arriving now, answered after the commit */
+    rc = hb_batch_submit(srv, req->who.device_id, hb, &duplicate, &e);
     if (rc == RF_OK)
         rf_resp_json(resp, 200,
                      json_pack("{s:I, s:b}", "seq", (json_int_t)hb->seq, "duplicate", duplicate));

@@ -162,12 +162,16 @@ out:
     return RF_HTTP_DONE;
 }
 
+/* One page of bundles (limit + 1 read to know whether another follows) or,
+ * without `limit`, the newest BUNDLE_LIST_MAX. */
 static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp, rf_db *db)
 {
     const char *channel = req->query(req, "channel");
+    api_page_query q;
     store_bundle *items = NULL;
-    size_t n = 0;
+    size_t n = 0, take;
     rf_error e = {0};
+    char last[API_PAGE_KEY_MAX];
     json_t *arr;
 
     (void)srv;
@@ -175,15 +179,23 @@ static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp, rf_db *db
         rf_resp_error_e(resp, &e);
         return RF_HTTP_DONE;
     }
-    if (store_bundle_list(db, channel, BUNDLE_LIST_MAX, &items, &n, &e) != RF_OK) {
+    if (api_page_parse(req, API_PAGE_BUNDLES, &q, &e) != RF_OK ||
+        store_bundle_list(db, channel, q.version, q.cursor_id,
+                          q.limit > 0 ? (int)q.limit + 1 : BUNDLE_LIST_MAX, &items, &n,
+                          &e) != RF_OK) {
+        api_page_query_cleanup(&q);
         rf_resp_error_e(resp, &e);
         return RF_HTTP_DONE;
     }
+    take = q.limit > 0 && n > (size_t)q.limit ? (size_t)q.limit : n;
     arr = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; arr && i < take; i++)
         json_array_append_new(arr, bundle_json(&items[i]));
+    if (take < n)
+        rf_snprintf(last, sizeof(last), "%lld", items[take - 1].id);
     free(items);
-    api_page_answer(db, req, resp, API_PAGE_BUNDLES, "bundles", arr); /* filters, pages */
+    api_page_query_cleanup(&q);
+    api_page_reply(resp, API_PAGE_BUNDLES, "bundles", arr, take < n ? last : NULL);
     return RF_HTTP_DONE;
 }
 

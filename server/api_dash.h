@@ -30,19 +30,38 @@ typedef enum api_page_kind {
     API_PAGE_BUNDLES,     /* key "id" descending */
 } api_page_kind;
 
-/* Filters and pages a list answer in place. items (borrowed) is the full
- * list the handler built, in its order; the query parameters of req select
- * from it (filters per kind, see docs/api.md "Lists: pagination and
- * filters") and `limit` / `cursor` cut one page. On RF_OK *out is a new
- * reference to the page (an array) and *next a malloc'd cursor for the next
- * page, or NULL on the last page. RF_ERR_INVALID names a bad parameter. The
- * db is used only to resolve `version` to bundle ids. */
-rf_err api_page_apply(rf_db *db, const rf_req *req, api_page_kind kind, json_t *items, json_t **out,
-                      char **next, rf_error *err);
+#define API_PAGE_KEY_MAX 64
 
-/* Convenience for handlers: answers 200 with {"<name>": page, "next": cursor}
- * from the full list items (stolen), or the error. */
-void api_page_answer(rf_db *db, const rf_req *req, rf_resp *resp, api_page_kind kind,
-                     const char *name, json_t *items);
+/* The filters and the page a list request asks for (see docs/api.md "Lists:
+ * pagination and filters"), checked, for the handler to pass to its store
+ * query: the handler reads one page (limit + 1 rows after the cursor) and
+ * does its per-item work for that page only. */
+typedef struct api_page_query {
+    const char *channel, *state, *ring, *version; /* borrowed from the request; NULL: any */
+    long long bundle_id;                          /* 0: any */
+    long long ring_id;                            /* `ring` read as an id; 0 when it is not one */
+    int online;                                   /* -1: any; else 0 or 1 */
+    char *labels;                  /* malloc'd JSON object the labels must contain; NULL: any */
+    int match_none;                /* the filters contradict each other: the page is empty */
+    long long limit;               /* 0: the whole list */
+    char cursor[API_PAGE_KEY_MAX]; /* key of the last item already shown; "": none */
+    long long cursor_id;           /* cursor as an id (rollouts, bundles); 0: none */
+} api_page_query;
+
+/* Parses and checks the list parameters of req for a list of kind into *q
+ * (cleaned up with api_page_query_cleanup, also on failure). RF_ERR_INVALID
+ * names a bad parameter. */
+rf_err api_page_parse(const rf_req *req, api_page_kind kind, api_page_query *q, rf_error *err);
+void api_page_query_cleanup(api_page_query *q); /* NULL-safe */
+
+/* 1 when a device's ring now (name, may be NULL; id, 0 for none) matches
+ * q's ring filter (or there is none). Pure. */
+int api_page_ring_matches(const api_page_query *q, const char *ring, long long ring_id);
+
+/* Answers 200 with {"<name>": page, "next": cursor}: page (stolen) is the
+ * page, last_key the key of its last item when another page follows (NULL:
+ * this is the last page). */
+void api_page_reply(rf_resp *resp, api_page_kind kind, const char *name, json_t *page,
+                    const char *last_key);
 
 #endif

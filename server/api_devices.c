@@ -20,6 +20,7 @@
 
 #define DB_WAIT_MS 5000
 #define DEVICE_LIST_MAX 100000
+#define DEVICE_CHUNK 500
 #define EVENTS_DEFAULT 100
 #define EVENTS_MAX 1000
 
@@ -91,21 +92,83 @@ static json_t *device_json(rf_db *db, const store_device *d, const ring_index *i
     return j;
 }
 
+/* Appends to page the devices of one chunk that the ring filter keeps, until
+ * the page holds cap; *more is set when one more would follow. */
+static void page_append(rf_db *db, const ring_index *ix, const api_page_query *q,
+                        const store_device_list *devs, size_t cap, json_t *page, int *more)
+{
+    for (size_t i = 0; i < devs->n && !*more; i++) {
+        int k = ring_of(ix, &devs->items[i]);
+        if (!api_page_ring_matches(q, k >= 0 ? ix->rings.items[k].name : NULL,
+                                   k >= 0 ? ix->rings.items[k].id : 0))
+            continue;
+        if (json_array_size(page) == cap)
+            *more = 1;
+        else
+            json_array_append_new(page, device_json(db, &devs->items[i], ix));
+    }
+}
+
+/* One page: the filters but the ring are applied in SQL, a page at a time;
+ * a device's assignment and holds are read only for the devices shown. */
+static rf_err list_page(rf_db *db, const ring_index *ix, const api_page_query *q, json_t *page,
+                        int *more, rf_error *e)
+{
+    store_device_filter f = {.channel = q->channel,
+                             .state = q->state,
+                             .version = q->version,
+                             .bundle_id = q->bundle_id,
+                             .labels = q->labels,
+                             .online = q->online,
+                             .after = q->cursor[0] ? q->cursor : NULL};
+    size_t cap = q->limit > 0 ? (size_t)q->limit : DEVICE_LIST_MAX;
+    char after[33];
+    store_device_list devs = {0};
+    rf_err rc = RF_OK;
+
+    *more = 0;
+    while (rc == RF_OK && !*more) {
+        size_t want = q->ring ? DEVICE_CHUNK : cap + 1 - json_array_size(page);
+        f.limit = want < DEVICE_CHUNK ? want : DEVICE_CHUNK;
+        rc = store_device_page(db, &f, &devs, e);
+        if (rc != RF_OK)
+            break;
+        page_append(db, ix, q, &devs, cap, page, more);
+        if (devs.n < f.limit || (q->limit == 0 && json_array_size(page) == cap)) {
+            store_device_list_cleanup(&devs);
+            break;
+        }
+        rf_snprintf(after, sizeof(after), "%s", devs.items[devs.n - 1].id);
+        f.after = after;
+        store_device_list_cleanup(&devs);
+    }
+    if (q->limit == 0)
+        *more = 0; /* the whole list, as far as it goes */
+    return rc;
+}
+
 static void list_devices(const rf_req *req, rf_resp *resp, rf_db *db, const ring_index *ix)
 {
-    store_device_list devs;
+    api_page_query q;
     rf_error e = {0};
-    json_t *arr;
+    json_t *page = NULL;
+    int more = 0;
+    rf_err rc = api_page_parse(req, API_PAGE_DEVICES, &q, &e);
 
-    if (store_device_list_all(db, DEVICE_LIST_MAX, 1, &devs, &e) != RF_OK) {
+    if (rc == RF_OK)
+        rc = (page = json_array()) ? RF_OK : rf_error_set(&e, RF_ERR_NOMEM, "out of memory");
+    if (rc == RF_OK && !q.match_none)
+        rc = list_page(db, ix, &q, page, &more, &e);
+    api_page_query_cleanup(&q);
+    if (rc != RF_OK) {
+        json_decref(page);
         rf_resp_error_e(resp, &e);
         return;
     }
-    arr = json_array();
-    for (size_t i = 0; i < devs.n; i++)
-        json_array_append_new(arr, device_json(db, &devs.items[i], ix));
-    store_device_list_cleanup(&devs);
-    api_page_answer(db, req, resp, API_PAGE_DEVICES, "devices", arr); /* filters, pages */
+    api_page_reply(resp, API_PAGE_DEVICES, "devices", page,
+                   more ? json_string_value(json_object_get(
+                              json_array_get(page, json_array_size(page) - 1), "id"))
+                        : NULL);
 }
 
 static void get_device(rf_resp *resp, rf_db *db, const ring_index *ix, const char *id)

@@ -3,6 +3,7 @@
  * that says what happens next, and the holds of its channel. It reads the
  * database only in api_rollout_current; it decides nothing (plan.c does). */
 #include "api_rollout.h"
+#include "stage_series.h"
 #include "store_hold.h"
 #include "rf_util.h"
 
@@ -137,6 +138,24 @@ json_t *api_rollout_health_json(const store_rollout *r, json_t *failures)
     return json_pack("{s:I, s:s, s:i, s:o, s:o, s:o}", "rollout_id", (json_int_t)r->id, "state",
                      rollout_state_name(r->sm.state), "stage", r->sm.stage, "policy",
                      health_policy_to_json(&r->policy), "stages", stages, "failures", failures);
+}
+
+void api_rollout_health_add_stats(json_t *health, const store_rollout *r, long long control,
+                                  long long control_failed, json_t *points)
+{
+    json_t *stages = json_object_get(health, "stages");
+    for (int i = 0; i < r->sm.nstages && (size_t)i < json_array_size(stages); i++) {
+        json_t *stage = json_array_get(stages, (size_t)i);
+        json_t *pts;
+        char key[12];
+        health_stat st;
+        stage_series_stat(r, i, control, control_failed, &st);
+        json_object_set_new(stage, "statistics", health_stat_to_json(&st));
+        json_object_set_new(stage, "would_halt", json_boolean(health_verdict_halts(st.verdict)));
+        rf_snprintf(key, sizeof(key), "%d", i);
+        pts = json_object_get(points, key);
+        json_object_set_new(stage, "series", pts ? json_incref(pts) : json_array());
+    }
 }
 
 json_t *api_rollout_with_holds(rf_db *db, const store_rollout *r)

@@ -12,6 +12,7 @@
 #include "plan_json.h"
 #include "rf_util.h"
 #include "store_rollout.h"
+#include "store_series.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #define MAX_ID 9007199254740992LL
 #define MAX_REASON 256
 #define MAX_FAILURES 1000
+#define MAX_SERIES 1000
 
 /* ---- create ---- */
 
@@ -99,12 +101,65 @@ static rf_http_result create(rf_server *srv, rf_req *req, rf_resp *resp)
 
 /* ---- list ---- */
 
+#define LIST_CHUNK 500
+
+/* Reads the next rows of f (from f->before on), with their figures, and
+ * appends at most `room` of them to page; *rows gets how many were read, and
+ * f->before moves past the last one appended. */
+static rf_err list_chunk(rf_db *db, store_rollout_filter *f, json_t *page, int room, int *rows,
+                         rf_error *e)
+{
+    store_rollout *list = NULL;
+    int n = 0;
+    rf_err rc = store_rollout_list(db, f, &list, &n, e);
+    int take = n < room ? n : room;
+    if (rc == RF_OK)
+        rc = store_rollout_fill_counts(db, list, take, 1, e); /* the page's rows only */
+    for (int i = 0; rc == RF_OK && i < take; i++) {
+        if (json_array_append_new(page, api_rollout_json(&list[i], NULL)) != 0)
+            rc = rf_error_set(e, RF_ERR_NOMEM, "out of memory");
+        f->before = list[i].id;
+    }
+    *rows = n;
+    store_rollout_free_list(list, n);
+    return rc;
+}
+
+/* One page (q->limit) or, without a limit, the whole list read in chunks.
+ * *more is set when another page follows. */
+static rf_err list_page(rf_db *db, const api_page_query *q, json_t *page, int *more, rf_error *e)
+{
+    store_rollout_filter f = {.channel = q->channel,
+                              .state = q->state,
+                              .bundle_id = q->bundle_id,
+                              .version = q->version,
+                              .ring = q->ring,
+                              .ring_id = q->ring_id,
+                              .before = q->cursor_id};
+    int rows = 0;
+    rf_err rc = RF_OK;
+    *more = 0;
+    if (q->limit > 0) {
+        f.limit = (int)q->limit + 1;
+        rc = list_chunk(db, &f, page, (int)q->limit, &rows, e);
+        *more = rows > q->limit;
+        return rc;
+    }
+    f.limit = LIST_CHUNK;
+    do
+        rc = list_chunk(db, &f, page, LIST_CHUNK, &rows, e);
+    while (rc == RF_OK && rows == LIST_CHUNK);
+    return rc;
+}
+
 static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp)
 {
     const char *channel = req->query ? req->query(req, "channel") : NULL;
     const char *state = req->query ? req->query(req, "state") : NULL;
-    store_rollout *rows = NULL;
-    int n = 0;
+    api_page_query q;
+    json_t *page = NULL;
+    int more = 0;
+    char last[API_PAGE_KEY_MAX];
     rf_db *db = NULL;
     rf_error e = {0};
     rollout_state st;
@@ -118,20 +173,25 @@ static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp)
                       "reverted, completed");
         return RF_HTTP_DONE;
     }
-    rf_err rc = store_acquire(srv->store, ACQUIRE_MS, &db);
+    rf_err rc = api_page_parse(req, API_PAGE_ROLLOUTS, &q, &e);
     if (rc == RF_OK)
-        rc = store_rollout_list(db, channel, state, &rows, &n, &e);
+        rc = (page = json_array()) ? RF_OK : RF_ERR_NOMEM;
     if (rc == RF_OK)
-        rc = store_rollout_fill_counts(db, rows, n, 1, &e);
-    if (rc == RF_OK) {
-        json_t *arr = json_array();
-        for (int i = 0; arr != NULL && i < n; i++)
-            json_array_append_new(arr, api_rollout_json(&rows[i], NULL));
-        api_page_answer(db, req, resp, API_PAGE_ROLLOUTS, "rollouts", arr); /* filters, pages */
-    }
+        rc = store_acquire(srv->store, ACQUIRE_MS, &db);
+    if (rc == RF_OK)
+        rc = list_page(db, &q, page, &more, &e);
     store_release(srv->store, db);
-    store_rollout_free_list(rows, n);
-    return rc == RF_OK ? RF_HTTP_DONE : api_fail(resp, rc, &e);
+    api_page_query_cleanup(&q);
+    if (rc != RF_OK) {
+        json_decref(page);
+        return api_fail(resp, rc, &e);
+    }
+    if (more)
+        rf_snprintf(last, sizeof(last), "%lld",
+                    (long long)json_integer_value(
+                        json_object_get(json_array_get(page, json_array_size(page) - 1), "id")));
+    api_page_reply(resp, API_PAGE_ROLLOUTS, "rollouts", page, more ? last : NULL);
+    return RF_HTTP_DONE;
 }
 
 /* ---- health ---- */
@@ -139,7 +199,8 @@ static rf_http_result list(rf_server *srv, rf_req *req, rf_resp *resp)
 static rf_http_result health(rf_server *srv, rf_req *req, rf_resp *resp, long long id)
 {
     store_rollout *r = NULL;
-    json_t *failures = NULL;
+    json_t *failures = NULL, *points = NULL, *out = NULL;
+    long long cdev = 0, cfail = 0;
     rf_db *db = NULL;
     rf_error e = {0};
     if (!rf_require_role(req, resp, RF_ROLE_VIEWER))
@@ -152,9 +213,18 @@ static rf_http_result health(rf_server *srv, rf_req *req, rf_resp *resp, long lo
         rc = store_rollout_fill_counts(db, r, 1, 0, &e);
     if (rc == RF_OK)
         rc = store_rollout_failures(db, id, MAX_FAILURES, &failures, &e);
-    store_release(srv->store, db);
     if (rc == RF_OK)
-        rf_resp_json(resp, 200, api_rollout_health_json(r, failures));
+        rc = store_series_control(db, id, r->channel, &cdev, &cfail, &e);
+    if (rc == RF_OK)
+        rc = store_series_list(db, id, 0, MAX_SERIES, &points, &e);
+    store_release(srv->store, db);
+    if (rc == RF_OK && (out = api_rollout_health_json(r, failures)) != NULL)
+        api_rollout_health_add_stats(out, r, cdev, cfail, points);
+    if (rc == RF_OK)
+        rf_resp_json(resp, 200, out);
+    else
+        json_decref(failures);
+    json_decref(points);
     store_rollout_cleanup(r);
     free(r);
     return rc == RF_OK ? RF_HTTP_DONE : api_fail(resp, rc, &e);

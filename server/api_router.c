@@ -6,6 +6,7 @@
  * handler checks its own first. */
 #include "api.h"
 #include "rf_util.h"
+#include "webhook.h"
 
 #include <string.h>
 
@@ -51,6 +52,7 @@ static const route routes[] = {
     {"events/stream", "GET", api_events_stream},
     {"whoami", "GET", api_whoami},
     {"fleet", "GET", api_fleet},
+    {"webhooks/deliveries", "GET", api_webhook_deliveries},
 };
 
 /* 1 when parts[0..n) match pattern. */

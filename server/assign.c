@@ -221,11 +221,18 @@ static assign_result back_to_previous(const assign_rollout *r, int may_hold_bund
     return result(ASSIGN_OMIT, 0);
 }
 
+/* Halted under "revert_stage" and in the halted stage. */
+static int stage_reverted(const assign_rollout *r, const assign_device *d)
+{
+    return r->state == ROLLOUT_HALTED && r->on_halt_revert_stage && !r->on_halt_revert &&
+           r->halted_stage >= 0 && assign_stage_of(r, d) == r->halted_stage;
+}
+
 /* The rollout's own rule, before holds and windows. */
 static assign_result rollout_rule(const assign_rollout *r, const assign_device *d)
 {
     /* The only place the rollout's bundle is handed out. */
-    if (assign_in_started_ring(r, d) && !d->failed_itself)
+    if (assign_in_started_ring(r, d) && !d->failed_itself && !stage_reverted(r, d))
         return result(ASSIGN_INSTALL, r->bundle_id);
     /* Offered means the bundle was (or is) in this device's assignment. */
     int offered = ring_started(r, d) && r->state != ROLLOUT_DRAFT;

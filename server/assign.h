@@ -105,8 +105,12 @@ typedef struct assign_rollout {
     int stage_ring_pos[ROLLOUT_MAX_STAGES];
     assign_share share[ROLLOUT_MAX_STAGES]; /* zero: the whole ring */
     int on_halt_revert;                     /* the policy's on_halt is "revert" */
-    long long bundle_id;                    /* > 0 */
-    long long previous_bundle_id;           /* 0: the channel had none */
+    /* Halted with on_halt "revert_stage": only the devices of stage
+     * halted_stage go back; the others stay as under "pause". */
+    int on_halt_revert_stage;
+    int halted_stage;
+    long long bundle_id;          /* > 0 */
+    long long previous_bundle_id; /* 0: the channel had none */
 } assign_rollout;
 
 typedef struct assign_device {
@@ -147,6 +151,8 @@ int assign_in_started_ring(const assign_rollout *r, const assign_device *d);
  *   then the previous bundle (revert); any other device gets the previous
  *   bundle (revert if it was exposed, install otherwise), or OMIT when there
  *   is none and it never saw the bundle (revert to 0 when it did);
+ * - halted with on_halt "revert_stage": like "pause", except that the
+ *   devices of the halted stage get the previous bundle as under "revert";
  * - reverted, or halted with on_halt "revert": the previous bundle; revert
  *   for devices that were offered or exposed (bundle 0 when there is none),
  *   install for the others (OMIT when there is none);

@@ -1,6 +1,7 @@
 /* The health evaluator: a thread that, every eval_interval_ms, marks silent
  * devices failed, counts every started stage of every active or paused
- * rollout, halts a rollout whose figures cross its limits, promotes a stage
+ * rollout, halts a rollout whose stage the sequential test against the
+ * control (or the absolute backstop) finds harmful (health_stat.c), promotes a stage
  * with automatic promotion once every gate passes (plan.c), and wakes
  * long-polls when rollouts, rings, pins or exclusions changed (here or on
  * another server instance) or a ring's start window opened or closed. It must never crash or stop
@@ -52,25 +53,31 @@ static void log_rollout(rf_log_level lvl, const char *msg, long long id, const c
     rf_log(lvl, msg, "rollout", ids, "detail", detail ? detail : "", NULL);
 }
 
-/* The first started stage whose figures call for a halt (at the stage's
- * own failure-rate limit), or -1. */
-static int stage_to_halt(const store_rollout *r)
+/* The first started stage whose sequential test or backstop calls for a
+ * halt, with its figures in *st, or -1 (st then holds nothing useful). */
+static int stage_to_halt(const store_rollout *r, long long cdev, long long cfail, health_stat *st)
 {
     for (int s = 0; s <= r->sm.stage && s < r->sm.nstages; s++) {
-        health_policy p = r->policy;
-        p.max_failure_rate = plan_stage_max_failure_rate(&r->sm.stages[s], p.max_failure_rate);
-        if (health_should_halt(&p, r->info[s].counts.exposed, r->info[s].counts.failed))
+        stage_series_stat(r, s, cdev, cfail, st);
+        if (health_verdict_halts(st->verdict))
             return s;
     }
     return -1;
 }
 
-/* Whether every gate of the current stage passes now. */
-static int gates_pass(const store_rollout *r)
+/* Whether every gate of the current stage passes now, and, when the policy
+ * requires it, the sequential test says the stage is not harmful. */
+static int gates_pass(const store_rollout *r, long long cdev, long long cfail)
 {
     plan_gate g[PLAN_MAX_GATES];
+    health_stat st;
     int n = store_rollout_gates(r, g);
-    return plan_gates_pass(g, n);
+    if (!plan_gates_pass(g, n))
+        return 0;
+    if (!r->policy.require_not_harmful || r->sm.stage < 0 || r->sm.stage >= r->sm.nstages)
+        return 1;
+    stage_series_stat(r, r->sm.stage, cdev, cfail, &st);
+    return st.verdict == HEALTH_VERDICT_NOT_HARMFUL;
 }
 
 /* Evaluates one rollout; sets *notify when assignments changed. */
@@ -79,6 +86,8 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
     store_rollout *r = calloc(1, sizeof(*r));
     rf_error e = {0};
     int newly = 0;
+    long long cdev = 0, cfail = 0;
+    health_stat st;
     if (r == NULL)
         return RF_ERR_NOMEM;
     rf_err rc = store_rollout_get(db, id, 0, r, &e);
@@ -94,20 +103,22 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
     }
     if (rc == RF_OK)
         rc = store_rollout_fill_counts(db, r, 1, 0, &e);
+    if (rc == RF_OK) /* the control: devices of the same rings not on the bundle */
+        rc = store_series_control(db, r->id, r->channel, &cdev, &cfail, &e);
     if (rc != RF_OK)
         goto out;
-    stage_series_record(db, r); /* the time series and /metrics gauges */
+    stage_series_record_control(db, r, cdev, cfail); /* the time series and gauges */
     metrics_decision decision = METRICS_DECIDE_HOLD;
-    int halt_stage = stage_to_halt(r);
+    int halt_stage = stage_to_halt(r, cdev, cfail, &st);
     if (halt_stage >= 0) {
-        rc = store_eval_halt(db, r, halt_stage, &r->info[halt_stage].counts, &e);
+        rc = store_eval_halt(db, r, halt_stage, &r->info[halt_stage].counts, &st, &e);
         if (rc == RF_OK) {
             decision = METRICS_DECIDE_HALT;
             *notify = 1;
             log_rollout(RF_LOG_WARN, "evaluator: rollout halted", id,
-                        r->policy.on_halt == HEALTH_ON_HALT_REVERT ? "reverted" : "paused");
+                        health_on_halt_name(r->policy.on_halt));
         }
-    } else if (rollout_should_auto_promote(&r->sm, r->now_s, gates_pass(r))) {
+    } else if (rollout_should_auto_promote(&r->sm, r->now_s, gates_pass(r, cdev, cfail))) {
         rc = store_eval_promote(db, r, &e);
         if (rc == RF_OK) {
             decision = METRICS_DECIDE_PROMOTE;

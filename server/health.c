@@ -46,7 +46,9 @@ int health_failure_parse(const char *s, health_failure *out)
 
 const char *health_on_halt_name(health_on_halt h)
 {
-    return h == HEALTH_ON_HALT_PAUSE ? "pause" : "revert";
+    if (h == HEALTH_ON_HALT_PAUSE)
+        return "pause";
+    return h == HEALTH_ON_HALT_REVERT_STAGE ? "revert_stage" : "revert";
 }
 
 void health_policy_default(health_policy *p)
@@ -56,6 +58,22 @@ void health_policy_default(health_policy *p)
     p->on_halt = HEALTH_ON_HALT_REVERT;
     p->health_window_s = 30;
     p->silence_intervals = 3;
+    p->alpha = 0.01;
+    p->beta = 0.05;
+    p->min_ratio = 2.0;
+    p->require_not_harmful = 0;
+}
+
+static rf_err num_field(const json_t *v, const char *path, const char *key, double lo, double hi,
+                        double *out, rf_error *err)
+{
+    double x = json_is_number(v) ? json_number_value(v) : -1.0;
+    if (!json_is_number(v) || !isfinite(x) || x <= lo || x > hi)
+        return rf_error_set(err, RF_ERR_INVALID,
+                            "field '%s%s%s': must be a number greater than %g and at most %g", path,
+                            *path ? "." : "", key, lo, hi);
+    *out = x;
+    return RF_OK;
 }
 
 static rf_err int_field(const json_t *v, const char *path, const char *key, long long lo,
@@ -82,6 +100,19 @@ static rf_err policy_field(const char *path, const char *key, const json_t *v, h
         p->max_failure_rate = x;
         return RF_OK;
     }
+    if (strcmp(key, "alpha") == 0)
+        return num_field(v, path, key, 0.0, 0.5, &p->alpha, err);
+    if (strcmp(key, "beta") == 0)
+        return num_field(v, path, key, 0.0, 0.5, &p->beta, err);
+    if (strcmp(key, "min_ratio") == 0)
+        return num_field(v, path, key, 1.0, 100.0, &p->min_ratio, err);
+    if (strcmp(key, "require_not_harmful") == 0) {
+        if (!json_is_boolean(v))
+            return rf_error_set(err, RF_ERR_INVALID, "field '%s%s%s': must be true or false", path,
+                                dot, key);
+        p->require_not_harmful = json_is_true(v);
+        return RF_OK;
+    }
     if (strcmp(key, "min_failed_devices") == 0)
         return int_field(v, path, key, 1, HEALTH_MAX_MIN_FAILED, &p->min_failed_devices, err);
     if (strcmp(key, "health_window_s") == 0)
@@ -94,9 +125,13 @@ static rf_err policy_field(const char *path, const char *key, const json_t *v, h
             p->on_halt = HEALTH_ON_HALT_REVERT;
         else if (s != NULL && strcmp(s, "pause") == 0)
             p->on_halt = HEALTH_ON_HALT_PAUSE;
+        else if (s != NULL && strcmp(s, "revert_stage") == 0)
+            p->on_halt = HEALTH_ON_HALT_REVERT_STAGE;
         else
             return rf_error_set(err, RF_ERR_INVALID,
-                                "field '%s%s%s': must be \"revert\" or \"pause\"", path, dot, key);
+                                "field '%s%s%s': must be \"revert\", \"revert_stage\" or "
+                                "\"pause\"",
+                                path, dot, key);
         return RF_OK;
     }
     return rf_error_set(err, RF_ERR_INVALID, "field '%s%s%.64s': unknown field", path, dot, key);
@@ -127,10 +162,11 @@ rf_err health_policy_parse(const json_t *obj, const char *path, health_policy *p
 
 json_t *health_policy_to_json(const health_policy *p)
 {
-    return json_pack("{s:f, s:i, s:s, s:i, s:i}", "max_failure_rate", p->max_failure_rate,
-                     "min_failed_devices", p->min_failed_devices, "on_halt",
+    return json_pack("{s:f, s:i, s:s, s:i, s:i, s:f, s:f, s:f, s:b}", "max_failure_rate",
+                     p->max_failure_rate, "min_failed_devices", p->min_failed_devices, "on_halt",
                      health_on_halt_name(p->on_halt), "health_window_s", p->health_window_s,
-                     "silence_intervals", p->silence_intervals);
+                     "silence_intervals", p->silence_intervals, "alpha", p->alpha, "beta", p->beta,
+                     "min_ratio", p->min_ratio, "require_not_harmful", p->require_not_harmful != 0);
 }
 
 static int targets(long long bundle_id, const health_report *rep)

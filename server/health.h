@@ -38,7 +38,13 @@ int health_dev_state_parse(const char *s, health_dev_state *out); /* 0 or -1 */
 const char *health_failure_name(health_failure f);                /* "" for NONE, "crash", … */
 int health_failure_parse(const char *s, health_failure *out);     /* 0 or -1 */
 
-typedef enum health_on_halt { HEALTH_ON_HALT_REVERT = 0, HEALTH_ON_HALT_PAUSE } health_on_halt;
+/* What a halt does: revert every exposed device (the default), stop where
+ * it is, or revert only the devices of the halted stage. */
+typedef enum health_on_halt {
+    HEALTH_ON_HALT_REVERT = 0,
+    HEALTH_ON_HALT_PAUSE,
+    HEALTH_ON_HALT_REVERT_STAGE,
+} health_on_halt;
 
 typedef struct health_policy {
     double max_failure_rate; /* (0, 1]: halt when failed/exposed reaches it … */
@@ -46,20 +52,27 @@ typedef struct health_policy {
     health_on_halt on_halt;
     int health_window_s;   /* how long an activated device must stay up to be healthy */
     int silence_intervals; /* heartbeat intervals of silence that count as failure */
+    double alpha;          /* (0, 0.5]: the chance of halting a bundle no worse than its control */
+    double beta;           /* (0, 0.5]: the chance of calling a min_ratio-times-worse one fine */
+    double min_ratio;      /* (1, 100]: the smallest harmful failure-rate ratio to the control */
+    /* 1: a stage promotes itself only once the evidence says "not harmful";
+     * 0 (default): enough healthy devices after the bake time suffice. (A
+     * long long so that the struct has no padding and compares bytewise.) */
+    long long require_not_harmful;
 } health_policy;
 
 #define HEALTH_MAX_WINDOW_S (7 * 86400)
 #define HEALTH_MAX_SILENCE_INTERVALS 1000
 #define HEALTH_MAX_MIN_FAILED 1000000
 
-/* The defaults: 0.5, 1, revert, 30 s, 3. */
+/* The defaults: 0.5, 1, revert, 30 s, 3, alpha 0.01, beta 0.05, min_ratio 2. */
 void health_policy_default(health_policy *p);
 /* Applies the overrides in obj (borrowed; NULL or an empty object change
  * nothing) to *p. Every field is checked for type and range; an unknown field
  * or a bad value is RF_ERR_INVALID with a message naming it, prefixed with
  * `path` ("policy.max_failure_rate: …"), and *p is left unchanged. */
 rf_err health_policy_parse(const json_t *obj, const char *path, health_policy *p, rf_error *err);
-/* A new reference to the policy as a JSON object (all five fields). */
+/* A new reference to the policy as a JSON object (every field). */
 json_t *health_policy_to_json(const health_policy *p);
 const char *health_on_halt_name(health_on_halt h);
 

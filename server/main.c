@@ -7,6 +7,8 @@
 #include "config.h"
 #include "http_internal.h"
 #include "keys_cmd.h"
+#include "pg_listen.h"
+#include "webhook.h"
 #include "rf_crypto.h"
 #include "rf_log.h"
 #include "rf_util.h"
@@ -197,7 +199,7 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
     http_server *http = NULL;
     rf_error e = {0};
     sigset_t set;
-    int port = 0, sig = 0, code = 1, evaluator = 0, refresher = 0;
+    int port = 0, sig = 0, code = 1, evaluator = 0, refresher = 0, listener = 0;
     tuf_keyset *ks = tuf_keys_get(srv);
     char portstr[16];
 
@@ -224,6 +226,15 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
         goto out;
     }
     refresher = 1;
+    if (pg_listen_start(srv) != RF_OK) {
+        fail("cannot start the change listener", NULL);
+        goto out;
+    }
+    listener = 1;
+    if (webhook_start(srv) != RF_OK) {
+        fail("cannot start webhook delivery", NULL);
+        goto out;
+    }
     if (!srv->cfg.enroll_key[0])
         rf_log(RF_LOG_WARN, "no enrollment key set: devices cannot enroll", NULL);
     while (sigwait(&set, &sig) != 0)
@@ -236,6 +247,9 @@ out:
         rf_evaluator_stop(srv);
     if (refresher)
         tuf_refresh_stop(srv);
+    if (listener)
+        pg_listen_stop(srv);
+    webhook_stop(srv);
     return code;
 }
 

@@ -14,10 +14,20 @@
 
 #define SERIES_MIN_GAP_S 30
 
+void stage_series_stat(const store_rollout *r, int stage, long long control_devices,
+                       long long control_failed, health_stat *out)
+{
+    health_policy p = r->policy;
+    p.max_failure_rate = plan_stage_max_failure_rate(&r->sm.stages[stage], p.max_failure_rate);
+    health_stat_eval(&p, r->info[stage].counts.exposed, r->info[stage].counts.failed,
+                     control_devices, control_failed, out);
+}
+
 void stage_series_point(const store_rollout *r, int stage, long long control_devices,
                         long long control_failed, series_point *out)
 {
     const health_counts *c = &r->info[stage].counts;
+    health_stat st;
 
     memset(out, 0, sizeof(*out));
     out->rollout_id = r->id;
@@ -31,6 +41,12 @@ void stage_series_point(const store_rollout *r, int stage, long long control_dev
     out->control_failed = control_failed;
     out->control_rate = health_failure_rate(control_devices, control_failed);
     out->threshold = plan_stage_max_failure_rate(&r->sm.stages[stage], r->policy.max_failure_rate);
+    stage_series_stat(r, stage, control_devices, control_failed, &st);
+    out->statistic = st.statistic;
+    out->statistic_threshold = st.upper;
+    out->safe_statistic = st.safe_statistic;
+    out->safe_threshold = st.safe_threshold;
+    out->verdict = health_verdict_name(st.verdict);
 }
 
 static void publish(const store_rollout *r, const series_point *p)
@@ -54,8 +70,14 @@ static void publish(const store_rollout *r, const series_point *p)
 void stage_series_record(rf_db *db, const store_rollout *r)
 {
     long long cdev = 0, cfail = 0;
+    if (store_series_control(db, r->id, r->channel, &cdev, &cfail, NULL) == RF_OK)
+        stage_series_record_control(db, r, cdev, cfail);
+}
+
+void stage_series_record_control(rf_db *db, const store_rollout *r, long long cdev, long long cfail)
+{
     rf_error e = {0};
-    rf_err rc = store_series_control(db, r->id, r->channel, &cdev, &cfail, &e);
+    rf_err rc = RF_OK;
 
     for (int s = 0; rc == RF_OK && s <= r->sm.stage && s < r->sm.nstages; s++) {
         series_point p;

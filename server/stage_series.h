@@ -5,6 +5,7 @@
 #ifndef RF_STAGE_SERIES_H
 #define RF_STAGE_SERIES_H
 
+#include "health_stat.h"
 #include "store_rollout.h"
 #include "store_series.h"
 
@@ -14,8 +15,17 @@
 void stage_series_point(const store_rollout *r, int stage, long long control_devices,
                         long long control_failed, series_point *out);
 
+/* The sequential test of stage `stage` of r against the control (see
+ * health_stat.h), under the policy with the stage's own max_failure_rate.
+ * Pure. */
+void stage_series_stat(const store_rollout *r, int stage, long long control_devices,
+                       long long control_failed, health_stat *out);
+
 /* Records a point for every started stage of r and sets their gauges. Errors
  * are logged and otherwise ignored: the time series never stops a halt. */
 void stage_series_record(rf_db *db, const store_rollout *r);
+/* The same with the control's figures already read (the evaluator's). */
+void stage_series_record_control(rf_db *db, const store_rollout *r, long long control_devices,
+                                 long long control_failed);
 
 #endif

@@ -201,7 +201,8 @@ static void parse_bundle(const PGresult *res, int i, int col, agent_bundle *b)
              "r.salt, coalesce(dc.bundle_id, 0), "                                                 \
              "CASE WHEN dc.state = 'installing' THEN coalesce(dc.target_bundle_id, 0) ELSE 0 "     \
              "END, "                                                                               \
-             "q.id, q.name, q.version, q.sha256, q.length "                                        \
+             "q.id, q.name, q.version, q.sha256, q.length, "                                       \
+             "coalesce((r.halt->>'stage')::int, -1) "                                              \
              "FROM (SELECT DISTINCT ON (channel) * FROM rollouts WHERE state <> 'draft' "          \
              " ORDER BY channel, started_at DESC NULLS LAST, id DESC) r "                          \
              "JOIN bundles b ON b.id = r.bundle_id LEFT JOIN bundles p ON p.id = "                 \
@@ -224,7 +225,9 @@ static void parse_channel(const PGresult *res, int i, const ring_index *ix, cons
         c->rollout.state = ROLLOUT_REVERTED; /* unreachable (CHECK); the safe reading */
     c->rollout.stage = (int)store_get_ll(res, i, 3);
     const char *on_halt = store_get(res, i, 4);
-    c->rollout.on_halt_revert = on_halt == NULL || strcmp(on_halt, "pause") != 0;
+    c->rollout.on_halt_revert = on_halt == NULL || strcmp(on_halt, "revert") == 0;
+    c->rollout.on_halt_revert_stage = on_halt != NULL && strcmp(on_halt, "revert_stage") == 0;
+    c->rollout.halted_stage = (int)store_get_ll(res, i, 26);
     parse_bundle(res, i, 5, &c->bundle);
     parse_bundle(res, i, 10, &c->previous);
     parse_bundle(res, i, 21, &c->pinned);

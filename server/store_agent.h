@@ -89,4 +89,21 @@ typedef struct agent_heartbeat {
 rf_err store_agent_heartbeat(rf_db *db, const char *device_id, const agent_heartbeat *hb,
                              int *duplicate, rf_error *err);
 
+/* One heartbeat of a batch: inputs borrowed, outputs filled in. */
+typedef struct agent_hb_job {
+    const char *device_id;
+    const agent_heartbeat *hb;
+    int duplicate;
+    rf_err rc;
+    rf_error err;
+} agent_hb_job;
+
+/* Stores n heartbeats in one transaction, each as store_agent_heartbeat
+ * would, inside its own savepoint: one that is refused (unknown device, bad
+ * figures) leaves no trace and does not stop the others; duplicates change
+ * nothing. Every job's rc is RF_OK only once the whole batch is committed;
+ * when the commit (or the connection) fails, every job fails with it. Jobs
+ * should be sorted by device id so concurrent batches lock in one order. */
+rf_err store_agent_heartbeats(rf_db *db, int n, agent_hb_job *jobs);
+
 #endif

@@ -112,11 +112,11 @@ rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_j
     return rc;
 }
 
-rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items, size_t *n,
-                         rf_error *err)
+rf_err store_bundle_list(rf_db *db, const char *channel, const char *version, long long before,
+                         int limit, store_bundle **items, size_t *n, rf_error *err)
 {
-    char lim[16];
-    const char *p[] = {channel, lim};
+    char lim[16], bef[24];
+    const char *p[] = {channel, version, before > 0 ? bef : NULL, lim};
     PGresult *r = NULL;
     rf_err rc;
     int rows;
@@ -124,10 +124,12 @@ rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle
     *items = NULL;
     *n = 0;
     rf_snprintf(lim, sizeof(lim), "%d", limit);
-    rc = store_exec(db, "bundle_list",
+    rf_snprintf(bef, sizeof(bef), "%lld", before);
+    rc = store_exec(db, "bundle_page",
                     "SELECT " BUNDLE_COLS " FROM bundles WHERE ($1::text IS NULL OR channel = $1) "
-                    "ORDER BY id DESC LIMIT $2",
-                    2, p, &r, err);
+                    "AND ($2::text IS NULL OR version = $2) AND ($3::bigint IS NULL OR id < $3) "
+                    "ORDER BY id DESC LIMIT $4",
+                    4, p, &r, err);
     if (rc != RF_OK)
         goto out;
     rows = PQntuples(r);

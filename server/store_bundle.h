@@ -28,10 +28,11 @@ rf_err store_bundle_insert(rf_db *db, store_bundle *b, const void *content, size
 /* Stores the signed envelope (JSON text) of bundle id. */
 rf_err store_bundle_set_metadata(rf_db *db, long long id, const char *metadata_json, rf_error *err);
 rf_err store_bundle_get(rf_db *db, long long id, store_bundle *out, rf_error *err);
-/* Newest first, at most limit; only channel's when channel is not NULL.
- * *items is malloc'd (free() it). */
-rf_err store_bundle_list(rf_db *db, const char *channel, int limit, store_bundle **items, size_t *n,
-                         rf_error *err);
+/* Newest first, at most limit, ids below `before` (0: from the newest); only
+ * channel's and version's when they are not NULL. *items is malloc'd (free()
+ * it). */
+rf_err store_bundle_list(rf_db *db, const char *channel, const char *version, long long before,
+                         int limit, store_bundle **items, size_t *n, rf_error *err);
 /* The bytes of bundle id: *data is malloc'd (free() it); sha256 filled. */
 rf_err store_bundle_content(rf_db *db, long long id, char **data, size_t *len, char sha256[65],
                             rf_error *err);

@@ -32,6 +32,23 @@ rf_err store_device_auth(rf_db *db, const char *hash_hex, char device_id[33], rf
  * with_channels != 0. The caller cleans *out up. */
 rf_err store_device_list_all(rf_db *db, size_t limit, int with_channels, store_device_list *out,
                              rf_error *err);
+/* Which devices a list page reads (NULL / 0 / -1: no filter) and where it
+ * starts. The channel filters select a device that reports a channel
+ * matching all of them (channel, install state, running bundle, running a
+ * bundle of `version`). */
+typedef struct store_device_filter {
+    const char *channel, *state, *version;
+    long long bundle_id;
+    const char *labels; /* JSON object the device's labels must contain */
+    int online;         /* -1: any; 0 or 1 */
+    const char *after;  /* ids after this one (byte order); NULL: from the first */
+    size_t limit;
+} store_device_filter;
+
+/* The devices f selects, ordered by id (keyset paging in SQL), at most
+ * f->limit, each with its channels. The caller cleans *out up. */
+rf_err store_device_page(rf_db *db, const store_device_filter *f, store_device_list *out,
+                         rf_error *err);
 /* One device with its channels; RF_ERR_NOT_FOUND if none. */
 rf_err store_device_get(rf_db *db, const char *id, store_device *out, rf_error *err);
 void store_device_cleanup(store_device *d);           /* NULL-safe */

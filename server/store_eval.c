@@ -4,6 +4,7 @@
  * open), so several server instances evaluating at once apply each change
  * once. It decides nothing itself: health.c and rollout.c do. */
 #include "store_rollout.h"
+#include "health_stat.h"
 #include "ring_index.h"
 #include "store_internal.h"
 #include "rf_log.h"
@@ -154,29 +155,46 @@ rf_err store_eval_silence(rf_db *db, const store_rollout *r, int *newly, rf_erro
     return rc;
 }
 
+/* The halt's reason in words, with the figures behind it. */
+static void halt_reason(const store_rollout *r, int stage, const health_stat *st, char *out,
+                        size_t size)
+{
+    const char *ring = stage >= 0 && stage < r->sm.nstages ? r->info[stage].ring_name : "";
+    if (st->verdict == HEALTH_VERDICT_HARMFUL)
+        rf_snprintf(out, size,
+                    "stage %d (ring '%s'): %lld of %lld exposed devices failed (rate %.3f) "
+                    "against %lld of %lld in the control (rate %.3f); sequential test %.2f >= "
+                    "%.2f = ln(1/alpha), at least %d failed",
+                    stage, ring, st->failed, st->exposed, st->failure_rate, st->control_failed,
+                    st->control, st->control_rate, st->statistic, st->upper,
+                    st->min_failed_devices);
+    else
+        rf_snprintf(out, size,
+                    "stage %d (ring '%s'): %lld of %lld exposed devices failed, rate %.3f >= %.3f "
+                    "with at least %d failed",
+                    stage, ring, st->failed, st->exposed, st->failure_rate, st->max_failure_rate,
+                    st->min_failed_devices);
+}
+
 rf_err store_eval_halt(rf_db *db, const store_rollout *r, int stage, const health_counts *c,
-                       rf_error *err)
+                       const health_stat *st, rf_error *err)
 {
     rollout_sm sm = r->sm;
-    char reason[256];
-    const char *ring = stage >= 0 && stage < r->sm.nstages ? r->info[stage].ring_name : "";
+    char reason[512];
     json_t *halt = NULL, *d1 = NULL, *d2 = NULL;
     rf_err rc = rollout_apply(&sm, ROLLOUT_HALT, r->now_s, err);
     if (rc == RF_OK && r->policy.on_halt == HEALTH_ON_HALT_REVERT)
         rc = rollout_apply(&sm, ROLLOUT_REVERT, r->now_s, err);
     if (rc != RF_OK)
         return rc;
-    rf_snprintf(reason, sizeof(reason),
-                "stage %d (ring '%s'): %lld of %lld exposed devices failed, rate %.3f >= %.3f "
-                "with at least %d failed",
-                stage, ring, c->failed, c->exposed, health_failure_rate(c->exposed, c->failed),
-                stage >= 0 && stage < r->sm.nstages
-                    ? plan_stage_max_failure_rate(&r->sm.stages[stage], r->policy.max_failure_rate)
-                    : r->policy.max_failure_rate,
-                r->policy.min_failed_devices);
+    halt_reason(r, stage, st, reason, sizeof(reason));
     halt = store_rollout_halt_json(r->now_s, "evaluator", stage, c, reason);
     d1 = store_rollout_event_data(r->sm.state, ROLLOUT_HALTED, stage, c, reason);
+    if (halt != NULL)
+        json_object_set_new(halt, "statistics", health_stat_to_json(st));
     if (d1 != NULL) {
+        json_object_set_new(d1, "statistics", health_stat_to_json(st));
+        json_object_set_new(d1, "on_halt", json_string(health_on_halt_name(r->policy.on_halt)));
         json_object_set_new(d1, "before",
                             store_rollout_brief(r->sm.state, r->sm.stage, r->version));
         json_object_set_new(d1, "after", store_rollout_brief(sm.state, sm.stage, r->version + 1));

@@ -366,7 +366,9 @@ static rf_err ingest_channels(rf_db *db, hb_device *d, const agent_heartbeat *hb
     return rc;
 }
 
-rf_err store_agent_heartbeat(rf_db *db, const char *device_id, const agent_heartbeat *hb,
+/* The work of one heartbeat inside an open transaction. A duplicate sets
+ * *duplicate after changing nothing but the insert that did nothing. */
+static rf_err heartbeat_body(rf_db *db, const char *device_id, const agent_heartbeat *hb,
                              int *duplicate, rf_error *err)
 {
     hb_device d = {.id = device_id};
@@ -375,27 +377,69 @@ rf_err store_agent_heartbeat(rf_db *db, const char *device_id, const agent_heart
     if (hb->n < 0 || hb->n > AGENT_MAX_HB_CHANNELS)
         return rf_error_set(err, RF_ERR_INVALID, "field 'channels': at most %d channels",
                             AGENT_MAX_HB_CHANNELS);
-    rf_err rc = store_begin(db);
-    if (rc == RF_OK)
-        rc = lock_device(db, &d, err);
+    rf_err rc = lock_device(db, &d, err);
     if (rc == RF_OK)
         rc = insert_raw(db, device_id, hb, &inserted, err);
-    if (rc != RF_OK)
-        goto out;
-    if (!inserted) {
-        /* Seen before: answer as before and change nothing at all. */
-        *duplicate = 1;
-        store_rollback(db);
-        goto out;
-    }
-    rc = update_device(db, device_id, hb, err);
-    if (rc == RF_OK && hb->seq >= d.last_seq)
+    if (rc == RF_OK && !inserted)
+        *duplicate = 1; /* seen before: answer as before and change nothing at all */
+    if (rc == RF_OK && inserted)
+        rc = update_device(db, device_id, hb, err);
+    if (rc == RF_OK && inserted && hb->seq >= d.last_seq)
         rc = ingest_channels(db, &d, hb, err);
+    json_decref(d.labels);
+    return rc;
+}
+
+rf_err store_agent_heartbeat(rf_db *db, const char *device_id, const agent_heartbeat *hb,
+                             int *duplicate, rf_error *err)
+{
+    rf_err rc = store_begin(db);
+    if (rc == RF_OK)
+        rc = heartbeat_body(db, device_id, hb, duplicate, err);
+    if (rc == RF_OK && *duplicate)
+        store_rollback(db);
+    else if (rc == RF_OK)
+        rc = store_commit(db);
+    if (rc != RF_OK)
+        store_rollback(db);
+    return rc;
+}
+
+static rf_err simple_stmt(rf_db *db, const char *name, const char *sql)
+{
+    PGresult *res = NULL;
+    rf_err rc = store_exec(db, name, sql, 0, NULL, &res, NULL);
+    PQclear(res);
+    return rc;
+}
+
+rf_err store_agent_heartbeats(rf_db *db, int n, agent_hb_job *jobs)
+{
+    rf_err rc = store_begin(db);
+    for (int i = 0; i < n; i++) {
+        agent_hb_job *j = &jobs[i];
+        j->rc = rc;
+        if (rc != RF_OK)
+            continue;
+        rc = simple_stmt(db, "hb_savepoint", "SAVEPOINT hb");
+        if (rc == RF_OK)
+            j->rc = heartbeat_body(db, j->device_id, j->hb, &j->duplicate, &j->err);
+        if (rc == RF_OK && j->rc == RF_OK && !j->duplicate)
+            rc = simple_stmt(db, "hb_release", "RELEASE SAVEPOINT hb");
+        else if (rc == RF_OK) /* a duplicate or a refused one leaves no trace */
+            rc = simple_stmt(db, "hb_rollback_to", "ROLLBACK TO SAVEPOINT hb");
+        if (j->rc == RF_ERR_UNAVAILABLE)
+            rc = RF_ERR_UNAVAILABLE;
+    }
     if (rc == RF_OK)
         rc = store_commit(db);
-out:
-    if (rc != RF_OK)
-        store_rollback(db);
-    json_decref(d.labels);
+    if (rc != RF_OK) {
+        store_rollback(db); /* nothing was committed: every heartbeat fails */
+        for (int i = 0; i < n; i++)
+            if (jobs[i].rc == RF_OK) {
+                jobs[i].rc = rc;
+                rf_error_set(&jobs[i].err, rc, "heartbeat not stored: the batch failed");
+            }
+    }
     return rc;
 }

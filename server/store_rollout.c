@@ -27,8 +27,6 @@
     "coalesce(floor(extract(epoch FROM s.approved_at))::bigint, 0), s.cut_bucket, s.cut_device "   \
     "FROM rollout_stages s JOIN rings g ON g.id = s.ring_id "                                      \
     "WHERE s.rollout_id = ANY($1::bigint[]) ORDER BY s.rollout_id, s.idx"
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 void store_rollout_cleanup(store_rollout *r)
 {
@@ -186,21 +184,45 @@ out:
     return rc;
 }
 
-rf_err store_rollout_list(rf_db *db, const char *channel, const char *state, store_rollout **rows,
-                          int *n, rf_error *err)
+#define ROLLOUT_PAGE_SQL                                                                           \
+    "SELECT " ROLLOUT_COLS " FROM rollouts r "                                                     \
+    "WHERE ($1::text IS NULL OR r.channel = $1) AND ($2::text IS NULL OR r.state = $2) "           \
+    "AND ($3::bigint IS NULL OR r.bundle_id = $3) "                                                \
+    "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM bundles b WHERE b.id = r.bundle_id "           \
+    "AND b.version = $4 AND ($1::text IS NULL OR b.channel = $1))) "                               \
+    "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM rollout_stages s "                             \
+    "JOIN rings g ON g.id = s.ring_id WHERE s.rollout_id = r.id "                                  \
+    "AND (g.name = $5 OR g.id = $6::bigint))) "                                                    \
+    "AND ($7::bigint IS NULL OR r.id < $7) ORDER BY r.id DESC LIMIT $8"
+
+/* Text of a positive id parameter, or NULL (no filter) for 0. */
+static const char *id_param(long long v, char buf[24])
 {
-    const char *p[] = {channel, state};
+    if (v <= 0)
+        return NULL;
+    rf_snprintf(buf, 24, "%lld", v);
+    return buf;
+}
+
+rf_err store_rollout_list(rf_db *db, const store_rollout_filter *f, store_rollout **rows, int *n,
+                          rf_error *err)
+{
+    char bid[24], rid[24], before[24], lim[24];
+    const char *p[] = {f->channel,
+                       f->state,
+                       id_param(f->bundle_id, bid),
+                       f->version,
+                       f->ring,
+                       f->ring ? id_param(f->ring_id, rid) : NULL,
+                       id_param(f->before, before),
+                       lim};
     PGresult *res = NULL;
     store_rollout *list = NULL;
     int count = 0;
     *rows = NULL;
     *n = 0;
-    rf_err rc = store_exec(db, "rollout_list",
-                           "SELECT " ROLLOUT_COLS " FROM rollouts r "
-                           "WHERE ($1::text IS NULL OR r.channel = $1) "
-                           "AND ($2::text IS NULL OR r.state = $2) "
-                           "ORDER BY r.id DESC LIMIT " STR(STORE_ROLLOUT_LIST_MAX),
-                           2, p, &res, err);
+    rf_snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 1);
+    rf_err rc = store_exec(db, "rollout_page", ROLLOUT_PAGE_SQL, 8, p, &res, err);
     if (rc != RF_OK)
         goto out;
     count = PQntuples(res);

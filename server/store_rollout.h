@@ -14,8 +14,6 @@
 
 #include <stdint.h>
 
-#define STORE_ROLLOUT_LIST_MAX 200
-
 /* What a stage shows besides its state-machine fields. */
 typedef struct store_stage_info {
     char ring_name[65];
@@ -65,10 +63,22 @@ rf_err store_rollout_create(rf_db *db, long long bundle_id, const health_policy 
 rf_err store_rollout_get(rf_db *db, long long id, int for_update, store_rollout *out,
                          rf_error *err);
 
-/* Newest first, at most STORE_ROLLOUT_LIST_MAX; channel and state may be NULL
- * (no filter). *rows is malloc'd (free with store_rollout_free_list). */
-rf_err store_rollout_list(rf_db *db, const char *channel, const char *state, store_rollout **rows,
-                          int *n, rf_error *err);
+/* Which rollouts a list reads (NULL / 0: no filter) and where its page
+ * starts: ids below `before` (0: from the newest), at most `limit`. */
+typedef struct store_rollout_filter {
+    const char *channel, *state;
+    long long bundle_id;
+    const char *version; /* ships a bundle of this version (of `channel` if given) */
+    const char *ring;    /* a stage uses the ring of this name, or of id ring_id */
+    long long ring_id;
+    long long before;
+    int limit;
+} store_rollout_filter;
+
+/* Newest first, the rollouts f selects, with their stages (keyset paging in
+ * SQL). *rows is malloc'd (free with store_rollout_free_list). */
+rf_err store_rollout_list(rf_db *db, const store_rollout_filter *f, store_rollout **rows, int *n,
+                          rf_error *err);
 
 /* Fills info[].counts of every row, and info[].devices and window_open when
  * with_devices (that one scans every device: the evaluator leaves it out). */
@@ -119,13 +129,16 @@ rf_err store_eval_fingerprint(rf_db *db, char out[128], rf_error *err);
  * a ring with windows comes or goes), judged at the database's clock. */
 rf_err store_eval_windows(rf_db *db, uint64_t *state, rf_error *err);
 
-/* Halts r (read at r->version) at stage `stage` with the figures given: state
- * halted (then reverted when the policy says so), stage halted, the halt
- * figures, events rollout.halted (and rollout.reverted) by "evaluator". Only
+/* Halts r (read at r->version) at stage `stage` with the figures given (st:
+ * the sequential test's reading, borrowed, kept in the halt figures and the
+ * event as "statistics"): state halted (then reverted when the policy says
+ * so), stage halted, events rollout.halted (and rollout.reverted) by
+ * "evaluator". Only
  * applies when the row is still at r->version: RF_ERR_CONFLICT otherwise
  * (another instance got there first). */
+struct health_stat;
 rf_err store_eval_halt(rf_db *db, const store_rollout *r, int stage, const health_counts *c,
-                       rf_error *err);
+                       const struct health_stat *st, rf_error *err);
 
 /* Promotes r by itself (bake time passed), conditional on r->version like
  * store_eval_halt; records rollout.promoted or rollout.completed. */

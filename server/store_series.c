@@ -34,22 +34,26 @@ rf_err store_series_control(rf_db *db, long long rollout_id, const char *channel
 
 #define RECORD_SQL                                                                                 \
     "INSERT INTO stage_health_points (rollout_id, stage, at_s, exposed, healthy, failed, "         \
-    "silent, failure_rate, control_devices, control_failed, control_rate, threshold) "             \
+    "silent, failure_rate, control_devices, control_failed, control_rate, threshold, "             \
+    "statistic, statistic_threshold, safe_statistic, safe_threshold, verdict) "                    \
     "SELECT $1, $2, floor(extract(epoch FROM now()))::bigint, $3, $4, $5, $6, $7, $8, $9, $10, "   \
-    "$11 WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM stage_health_points "                      \
+    "$11, $13, $14, $15, $16, $17 WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM "                 \
+    "stage_health_points "                                                                         \
     "WHERE rollout_id = $1 AND stage = $2 ORDER BY at_s DESC LIMIT 1) p "                          \
     "WHERE p.exposed = $3 AND p.healthy = $4 AND p.failed = $5 AND p.silent = $6 "                 \
     "AND p.control_devices = $8 AND p.control_failed = $9 AND p.threshold = $11 "                  \
+    "AND p.verdict = $17 "                                                                         \
     "AND p.at_s > floor(extract(epoch FROM now()))::bigint - $12) "                                \
     "ON CONFLICT (rollout_id, stage, at_s) DO UPDATE SET exposed = $3, healthy = $4, "             \
     "failed = $5, silent = $6, failure_rate = $7, control_devices = $8, control_failed = $9, "     \
-    "control_rate = $10, threshold = $11"
+    "control_rate = $10, threshold = $11, statistic = $13, statistic_threshold = $14, "            \
+    "safe_statistic = $15, safe_threshold = $16, verdict = $17"
 
 rf_err store_series_record(rf_db *db, const series_point *p, int min_gap_s, int *recorded,
                            rf_error *err)
 {
-    char v[12][32];
-    const char *params[12];
+    char v[17][32];
+    const char *params[17];
     PGresult *r = NULL;
     rf_err rc;
 
@@ -65,10 +69,15 @@ rf_err store_series_record(rf_db *db, const series_point *p, int min_gap_s, int 
     snprintf(v[9], sizeof(v[9]), "%.17g", p->control_rate);
     snprintf(v[10], sizeof(v[10]), "%.17g", p->threshold);
     snprintf(v[11], sizeof(v[11]), "%d", min_gap_s);
-    for (int i = 0; i < 12; i++)
+    snprintf(v[12], sizeof(v[12]), "%.17g", p->statistic);
+    snprintf(v[13], sizeof(v[13]), "%.17g", p->statistic_threshold);
+    snprintf(v[14], sizeof(v[14]), "%.17g", p->safe_statistic);
+    snprintf(v[15], sizeof(v[15]), "%.17g", p->safe_threshold);
+    snprintf(v[16], sizeof(v[16]), "%s", p->verdict ? p->verdict : "continue");
+    for (int i = 0; i < 17; i++)
         params[i] = v[i];
     *recorded = 0;
-    rc = store_exec(db, "series_record", RECORD_SQL, 12, params, &r, err);
+    rc = store_exec(db, "series_record", RECORD_SQL, 17, params, &r, err);
     if (rc == RF_OK)
         *recorded = PQcmdTuples(r)[0] == '1';
     PQclear(r);
@@ -80,7 +89,7 @@ static json_t *point_json(const PGresult *r, int i)
     char iso[32];
 
     rf_time_iso(store_get_ll(r, i, 1), iso);
-    return json_pack(
+    json_t *j = json_pack(
         "{s:I,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:f}", "t", (json_int_t)store_get_ll(r, i, 1),
         "at", iso, "exposed", (json_int_t)store_get_ll(r, i, 2), "healthy",
         (json_int_t)store_get_ll(r, i, 3), "failed", (json_int_t)store_get_ll(r, i, 4), "silent",
@@ -88,6 +97,13 @@ static json_t *point_json(const PGresult *r, int i)
         "control_devices", (json_int_t)store_get_ll(r, i, 7), "control_failed",
         (json_int_t)store_get_ll(r, i, 8), "control_rate", strtod(store_get(r, i, 9), NULL),
         "threshold", strtod(store_get(r, i, 10), NULL));
+    if (j != NULL)
+        json_object_update_new(
+            j, json_pack("{s:f,s:f,s:f,s:f,s:s}", "statistic", strtod(store_get(r, i, 11), NULL),
+                         "statistic_threshold", strtod(store_get(r, i, 12), NULL), "safe_statistic",
+                         strtod(store_get(r, i, 13), NULL), "safe_threshold",
+                         strtod(store_get(r, i, 14), NULL), "verdict", store_get(r, i, 15)));
+    return j;
 }
 
 rf_err store_series_list(rf_db *db, long long rollout_id, int64_t since_s, int limit, json_t **out,
@@ -104,7 +120,8 @@ rf_err store_series_list(rf_db *db, long long rollout_id, int64_t since_s, int l
     rf_snprintf(lim, sizeof(lim), "%d", limit);
     rc = store_exec(db, "series_list",
                     "SELECT stage, at_s, exposed, healthy, failed, silent, failure_rate, "
-                    "control_devices, control_failed, control_rate, threshold FROM "
+                    "control_devices, control_failed, control_rate, threshold, statistic, "
+                    "statistic_threshold, safe_statistic, safe_threshold, verdict FROM "
                     "(SELECT *, row_number() OVER (PARTITION BY stage ORDER BY at_s DESC) AS n "
                     "FROM stage_health_points WHERE rollout_id = $1 AND at_s >= $2) q "
                     "WHERE n <= $3 ORDER BY stage, at_s",

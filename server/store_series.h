@@ -15,6 +15,9 @@ typedef struct series_point {
     long long control_devices, control_failed;
     double control_rate;
     double threshold;
+    /* the sequential test (health_stat.h; 0 and "continue" when not run) */
+    double statistic, statistic_threshold, safe_statistic, safe_threshold;
+    const char *verdict; /* static string; NULL = "continue" */
 } series_point;
 
 /* The control of rollout_id on channel: devices reporting the channel that
@@ -35,7 +38,8 @@ rf_err store_series_record(rf_db *db, const series_point *p, int min_gap_s, int 
  * per stage (the newest ones), as a new reference to an object mapping the
  * stage index ("0", "1", …) to an array of point objects {"t", "at",
  * "exposed", "healthy", "failed", "silent", "failure_rate", "control_devices",
- * "control_failed", "control_rate", "threshold"}. */
+ * "control_failed", "control_rate", "threshold", "statistic",
+ * "statistic_threshold", "safe_statistic", "safe_threshold", "verdict"}. */
 rf_err store_series_list(rf_db *db, long long rollout_id, int64_t since_s, int limit, json_t **out,
                          rf_error *err);
 

@@ -102,6 +102,13 @@ rf_err store_rollout_write(rf_db *db, const store_rollout *before, const rollout
         if (a->state != b->state || a->started_s != b->started_s)
             rc = write_stage(db, before->id, i, a, err);
     }
+    if (rc == RF_OK) { /* delivered at commit: wakes long-polls on every instance */
+        PQclear(res);
+        res = NULL;
+        const char *np[] = {ids};
+        rc = store_exec(db, "rollout_notify", "SELECT pg_notify('ringfence_changes', $1)", 1, np,
+                        &res, err);
+    }
 out:
     PQclear(res);
     free(halt_text);
@@ -167,7 +174,7 @@ static int changes_assignments(rollout_action a, const health_policy *p)
     case ROLLOUT_REVERT:
         return 1;
     case ROLLOUT_HALT:
-        return p->on_halt == HEALTH_ON_HALT_REVERT;
+        return p->on_halt != HEALTH_ON_HALT_PAUSE;
     case ROLLOUT_PAUSE:
     case ROLLOUT_RESUME:
         return 0;

@@ -11,6 +11,9 @@ rf_unit_test(check_config SOURCES unit/check_config.c LIBS rf_server)
 # --- rollout logic: state machine, health, assignment ---
 rf_unit_test(check_rollout SOURCES unit/check_rollout.c LIBS rf_server)
 rf_unit_test(check_health SOURCES unit/check_health.c LIBS rf_server)
+rf_unit_test(check_health_stat SOURCES unit/check_health_stat.c LIBS rf_server)
+rf_unit_test(check_health_halt SOURCES unit/check_health_halt.c LIBS rf_server)
+rf_unit_test(check_health_webhook SOURCES unit/check_health_webhook.c LIBS rf_server)
 rf_unit_test(check_assign SOURCES unit/check_assign.c LIBS rf_server)
 rf_unit_test(check_plan SOURCES unit/check_plan.c LIBS rf_server)
 

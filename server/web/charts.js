@@ -83,8 +83,11 @@ window.rfCharts = (function () {
       width: Math.max(320, Math.min(parent.clientWidth || 900, 1100) - 24),
       height: 220,
       scales: {
-        /* at least a minute wide, so a stage that halted within seconds still reads */
-        x: { time: true, range: (u, min, max) => [min - 5, Math.max(max + 5, min + 60)] },
+        /* at least 30 s wide, so a stage that halted within seconds still reads */
+        x: { time: true, range: (u, min, max) => {
+          const pad = Math.max(2, (30 - (max - min)) / 2);
+          return [min - pad, max + pad];
+        } },
         y: { range: [0, Math.min(1, top * 1.15 || 1)] },
       },
       series: [

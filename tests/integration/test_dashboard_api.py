@@ -165,6 +165,51 @@ def check_lists(srv, fleet, good):
         assert r.status == 400 and what in r.json["error"]["message"], (q, r)
 
 
+def check_device_pages(srv, fleet):
+    """Filters reach the query: a label filter pages like the whole list."""
+    canary = sorted(a.device_id for a in fleet.canary)
+    paged, pages = walk(srv, "/v1/devices?label=ring=canary", "devices", 1)
+    assert [d["id"] for d in paged] == canary and pages == len(canary), paged
+    assert all(d["labels"]["ring"] == "canary" and "assigned_bundle_id" in d["channels"]["content"]
+               for d in paged), paged
+    paged, _ = walk(srv, "/v1/devices?ring=canary&label=ring=canary&online=true", "devices", 1)
+    assert [d["id"] for d in paged] == canary, paged
+    for q in ("label=ring=canary,ring=broad", "label=ring=none", "label=ring=canary&ring=broad",
+              "channel=nope", "label=ring=canary&state=nope"):
+        r = srv.http("GET", f"/v1/devices?{q}&limit=1", token="viewer").json
+        assert r == {"devices": [], "next": None}, (q, r)
+    everyone = [d["id"] for d in walk(srv, "/v1/devices", "devices", 1)[0]]
+    assert everyone == sorted(a.device_id for a in fleet.all), everyone
+
+
+def check_rollout_pages(srv, good, rid):
+    """More rollouts than one query used to read, paged through completely."""
+    drafts = []
+    for _ in range(230):
+        r = srv.http("POST", "/v1/rollouts", token="release", body={"bundle_id": good})
+        assert r.status == 201, r
+        drafts.append(r.json["id"])
+    want = sorted(drafts + [rid], reverse=True)
+    whole = srv.http("GET", "/v1/rollouts", token="viewer").json
+    assert [r["id"] for r in whole["rollouts"]] == want and whole["next"] is None
+    for limit in (1000, 97, 50):
+        paged, pages = walk(srv, "/v1/rollouts", "rollouts", limit)
+        ids = [r["id"] for r in paged]
+        assert ids == want, (limit, len(ids), len(set(ids)))
+        assert pages == -(-len(want) // limit), (limit, pages)
+    paged, _ = walk(srv, "/v1/rollouts?state=draft&channel=content&version=1&ring=canary",
+                    "rollouts", 64)
+    assert [r["id"] for r in paged] == sorted(drafts, reverse=True)
+    assert all(r["state"] == "draft" for r in paged)
+    state = srv.rollout(rid)["state"]
+    paged, pages = walk(srv, f"/v1/rollouts?state={state}", "rollouts", 1)
+    assert [r["id"] for r in paged] == [rid] and pages == 1, paged
+    b = walk(srv, "/v1/bundles?version=1", "bundles", 1)[0]
+    assert [x["id"] for x in b] == [good], b
+    bad = srv.http("GET", "/v1/rollouts?limit=1&cursor=72777777", token="viewer")  # "rwww"
+    assert bad.status == 400 and "cursor" in bad.json["error"]["message"], bad
+
+
 def check_fleet(srv, fleet, good):
     f = srv.http("GET", "/v1/fleet", token="viewer").json
     assert f["devices"] == len(fleet.all) and f["offline"] == f["devices"] - f["online"], f
@@ -218,6 +263,8 @@ def test(srv):
     check_fleet(srv, fleet, good)
     check_lists(srv, fleet, good)
     check_stream(srv, rid)
+    check_device_pages(srv, fleet)
+    check_rollout_pages(srv, good, rid)
     # shutdown with a stream open: the server ends it and stops cleanly
     s = Stream(srv, "?after=0")
     assert s.next_event()["id"] == 1

@@ -53,6 +53,8 @@ def exercise(srv, rec):
     c("GET", "/assets/{name}", "/assets/missing.js", token=None, expect=404)
     c("GET", "/v1/whoami", token="viewer", expect=200)
     c("GET", "/v1/whoami", token=None, expect=401)
+    c("GET", "/v1/webhooks/deliveries", token="admin", expect=200)
+    c("GET", "/v1/webhooks/deliveries", token="viewer", expect=403)
     # enrollment with the key, and a refusal
     r = c("POST", "/v1/agent/enroll", token=rf.ENROLL_KEY, body={"hostname": "spec-1"},
           expect=201)

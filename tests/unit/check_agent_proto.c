@@ -418,7 +418,8 @@ START_TEST(test_heartbeat_body_shape)
     ck_assert(json_is_null(json_object_get(ch, "target_bundle_id")));
     ck_assert(json_is_null(json_object_get(ch, "error")));
     ck_assert_uint_eq(json_object_size(ch), 8);
-    ck_assert_uint_eq(json_object_size(hb), 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(hb, "agent_restarts")), 0);
+    ck_assert_uint_eq(json_object_size(hb), 7);
     json_decref(hb);
 }
 END_TEST

@@ -154,7 +154,9 @@ START_TEST(test_heartbeat_reports_refusal)
     json_decref(hb);
     c->op = PROTO_OP_INSTALLING;
     c->target.id = 12;
+    p.agent_restarts = 4;
     hb = wire_heartbeat(&p, 2, 5, "0.1.0");
+    ck_assert_int_eq(json_integer_value(json_object_get(hb, "agent_restarts")), 4);
     ch = json_object_get(json_object_get(hb, "channels"), "content");
     ck_assert_str_eq(json_string_value(json_object_get(ch, "state")), "installing");
     ck_assert(json_is_null(json_object_get(ch, "error")));
