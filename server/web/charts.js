@@ -84,7 +84,10 @@ window.rfCharts = (function () {
       height: 220,
       scales: {
         /* at least 30 s wide, so a stage that halted within seconds still reads */
-        x: { time: true, range: (u, min, max) => {
+        /* from the data itself: uPlot widens a zero-width domain on its own
+         * (to years) before calling range, so its min/max cannot be used */
+        x: { time: true, range: () => {
+          const min = data[0][0], max = data[0][data[0].length - 1];
           const pad = Math.max(2, (30 - (max - min)) / 2);
           return [min - pad, max + pad];
         } },
@@ -100,7 +103,11 @@ window.rfCharts = (function () {
           paths: stepped, value: (u, v) => pct(v) },
       ],
       axes: [{}, { values: (u, vals) => vals.map((v) => (v * 100).toFixed(0) + "%") }],
-      hooks: { draw: [haltMarker(haltT)] },
+      hooks: { draw: [haltMarker(haltT), (u) => {
+        /* the time span drawn, for tests and for anyone inspecting the page */
+        box.dataset.xMin = String(u.scales.x.min);
+        box.dataset.xMax = String(u.scales.x.max);
+      }] },
     };
     const el = document.createElement("div");
     box.appendChild(el);

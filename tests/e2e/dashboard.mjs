@@ -76,6 +76,13 @@ async function viewer(ctx) {
   check(await page.locator("#rollout-halt").isVisible(), "the halt is shown");
   const note = await page.locator('#charts .chart[data-stage="0"] .note').textContent();
   check(note.startsWith("Halted at"), `the stage 0 chart marks the halt: ${note}`);
+  // the time axis spans the rollout, not years (uPlot widens a one-point domain by itself)
+  await page.waitForSelector('#charts .chart[data-stage="0"][data-x-max]');
+  const span = await page.locator('#charts .chart[data-stage="0"]').evaluate(
+    (el) => [Number(el.dataset.xMin), Number(el.dataset.xMax)]);
+  const haltAt = Date.parse(note.match(/Halted at (\S+)/)[1]) / 1000;
+  check(span[1] - span[0] > 0 && span[1] - span[0] <= 3600 && haltAt >= span[0] && haltAt <= span[1],
+    `the chart's time axis spans the rollout and its halt: ${span} (halt ${haltAt})`);
   const legend = await page.locator('#charts .chart[data-stage="0"] .u-legend').textContent();
   check(legend.includes("failure rate") && legend.includes("control") &&
     legend.includes("halt threshold"), "the chart plots failure rate, control and threshold");
