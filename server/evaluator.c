@@ -12,28 +12,25 @@
 #include "rf_util.h"
 #include "stage_series.h"
 #include "store_rollout.h"
+#include "ticker.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define EVAL_MAX_LIVE 4096
 #define EVAL_ACQUIRE_MS 1000
 
 /* One evaluator per process. */
 static struct evaluator {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t thread;
-    int running;
-    int stop;
+    pthread_mutex_t mu; /* guards srv: which server the ticker runs for */
+    ticker tk;
     rf_server *srv;
     char fingerprint[128];
     int have_fingerprint;
     uint64_t windows;
     int db_down;
-} ev = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} ev = {.mu = PTHREAD_MUTEX_INITIALIZER, .tk = TICKER_INIT};
 
 static void note_db(rf_err rc)
 {
@@ -192,58 +189,25 @@ out:
     metrics_evaluator_tick((double)(rf_monotonic_ms() - t0) / 1000.0);
 }
 
-static void deadline_after(struct timespec *ts, int ms)
+static void evaluator_tick(void *arg)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static void *evaluator_main(void *arg)
-{
-    rf_server *srv = arg;
-    int interval = srv->cfg.eval_interval_ms > 0 ? srv->cfg.eval_interval_ms : 1000;
-    pthread_mutex_lock(&ev.mu);
-    while (!ev.stop) {
-        pthread_mutex_unlock(&ev.mu);
-        tick(srv);
-        pthread_mutex_lock(&ev.mu);
-        struct timespec until;
-        deadline_after(&until, interval);
-        while (!ev.stop && pthread_cond_timedwait(&ev.cv, &ev.mu, &until) == 0)
-            ; /* woken early without a stop request: keep waiting for the tick */
-    }
-    pthread_mutex_unlock(&ev.mu);
-    return NULL;
+    tick(arg);
 }
 
 rf_err rf_evaluator_start(rf_server *srv)
 {
-    pthread_condattr_t ca;
     rf_err rc = RF_OK;
     pthread_mutex_lock(&ev.mu);
-    if (ev.running) {
+    if (ev.srv != NULL) {
         rc = RF_ERR_CONFLICT;
         goto out;
     }
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ev.cv, &ca);
-    pthread_condattr_destroy(&ca);
-    ev.stop = 0;
-    ev.srv = srv;
     ev.have_fingerprint = 0;
     ev.db_down = 0;
-    if (pthread_create(&ev.thread, NULL, evaluator_main, srv) != 0) {
-        pthread_cond_destroy(&ev.cv);
-        rc = RF_ERR_INTERNAL;
-        goto out;
-    }
-    ev.running = 1;
+    rc = ticker_start(&ev.tk, srv->cfg.eval_interval_ms > 0 ? srv->cfg.eval_interval_ms : 1000,
+                      evaluator_tick, srv);
+    if (rc == RF_OK)
+        ev.srv = srv;
 out:
     pthread_mutex_unlock(&ev.mu);
     return rc;
@@ -252,17 +216,9 @@ out:
 void rf_evaluator_stop(rf_server *srv)
 {
     pthread_mutex_lock(&ev.mu);
-    if (!ev.running || ev.srv != srv) {
-        pthread_mutex_unlock(&ev.mu);
-        return;
+    if (srv != NULL && ev.srv == srv) {
+        ticker_stop(&ev.tk);
+        ev.srv = NULL;
     }
-    ev.stop = 1;
-    pthread_cond_broadcast(&ev.cv);
-    pthread_mutex_unlock(&ev.mu);
-    pthread_join(ev.thread, NULL);
-    pthread_mutex_lock(&ev.mu);
-    ev.running = 0;
-    ev.srv = NULL;
-    pthread_cond_destroy(&ev.cv);
     pthread_mutex_unlock(&ev.mu);
 }

@@ -7,25 +7,22 @@
 #include "http_internal.h"
 #include "rf_log.h"
 #include "rf_util.h"
+#include "ticker.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define TICK_MS 100
 
 struct http_waiters {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     http_waiter *head;
     size_t count;
     _Atomic uint64_t generation;
     int closing;
-    int stop;
-    pthread_t ticker;
-    int ticker_started;
+    ticker tk;
 };
 
 static void unlist(http_waiters *w, http_waiter *e)
@@ -61,46 +58,31 @@ static void resume_locked(http_waiters *w, int all)
     }
 }
 
-static void *ticker_main(void *arg)
+/* Every TICK_MS: resumes the waiters whose deadline has passed. */
+static void expire_tick(void *arg)
 {
     http_waiters *w = arg;
-    struct timespec ts;
 
     pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-        if (w->head)
-            resume_locked(w, 0);
-    }
+    if (w->head)
+        resume_locked(w, 0);
     pthread_mutex_unlock(&w->mu);
-    return NULL;
 }
 
 rf_err http_waiters_new(http_waiters **out)
 {
     http_waiters *w = calloc(1, sizeof(*w));
-    pthread_condattr_t ca;
 
     *out = NULL;
     if (!w)
         return RF_ERR_NOMEM;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    w->tk = (ticker)TICKER_INIT;
     atomic_init(&w->generation, 1);
-    if (pthread_create(&w->ticker, NULL, ticker_main, w) != 0) {
+    if (ticker_start(&w->tk, TICK_MS, expire_tick, w) != RF_OK) {
         http_waiters_free(w);
         return RF_ERR_INTERNAL;
     }
-    w->ticker_started = 1;
     *out = w;
     return RF_OK;
 }
@@ -110,17 +92,13 @@ void http_waiters_free(http_waiters *w)
     if (!w)
         return;
     pthread_mutex_lock(&w->mu);
-    w->stop = 1;
     w->closing = 1;
     if (w->head) {
         rf_log(RF_LOG_WARN, "waiters freed while requests were suspended; resuming them", NULL);
         resume_locked(w, 1);
     }
-    pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    if (w->ticker_started)
-        pthread_join(w->ticker, NULL);
-    pthread_cond_destroy(&w->cv);
+    ticker_stop(&w->tk);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

@@ -10,26 +10,21 @@
 #include "store_tuf.h"
 #include "tuf_keys.h"
 #include "tuf_publish.h"
+#include "ticker.h"
 
-#include <pthread.h>
 #include <string.h>
-#include <time.h>
 
 #define REFRESH_TICK_MS 1000
 #define REFRESH_ACQUIRE_MS 1000
 #define WARN_EVERY_S 3600
 
 static struct refresher {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t thread;
-    int running;
-    int stop;
+    ticker tk;
     /* Touched by one thread at a time (the refresher, or main before it starts). */
     char last_error[256];
     int64_t last_error_s;
     int64_t root_warned_s;
-} rt = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} rt = {.tk = TICKER_INIT};
 
 /* Logs a failure, once per distinct message per WARN_EVERY_S. */
 static void note_error(const char *what, const rf_error *e, int64_t now_s)
@@ -141,79 +136,23 @@ rf_err tuf_refresh_once(rf_server *srv, rf_error *err)
     return rc;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
+static void refresh_tick(void *arg)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
+    rf_error e = {0};
 
-static void *refresh_main(void *arg)
-{
-    rf_server *srv = arg;
-
-    pthread_mutex_lock(&rt.mu);
-    while (!rt.stop) {
-        rf_error e = {0};
-        struct timespec until;
-        pthread_mutex_unlock(&rt.mu);
-        if (tuf_refresh_once(srv, &e) != RF_OK)
-            note_error("tuf: repository refresh failed", &e, rf_now_ms() / 1000);
-        else
-            rt.last_error[0] = '\0';
-        pthread_mutex_lock(&rt.mu);
-        deadline_after(&until, REFRESH_TICK_MS);
-        while (!rt.stop && pthread_cond_timedwait(&rt.cv, &rt.mu, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&rt.mu);
-    return NULL;
+    if (tuf_refresh_once(arg, &e) != RF_OK)
+        note_error("tuf: repository refresh failed", &e, rf_now_ms() / 1000);
+    else
+        rt.last_error[0] = '\0';
 }
 
 rf_err tuf_refresh_start(rf_server *srv)
 {
-    pthread_condattr_t ca;
-    rf_err rc = RF_OK;
-
-    pthread_mutex_lock(&rt.mu);
-    if (rt.running) {
-        rc = RF_ERR_CONFLICT;
-        goto out;
-    }
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&rt.cv, &ca);
-    pthread_condattr_destroy(&ca);
-    rt.stop = 0;
-    if (pthread_create(&rt.thread, NULL, refresh_main, srv) != 0) {
-        pthread_cond_destroy(&rt.cv);
-        rc = RF_ERR_INTERNAL;
-        goto out;
-    }
-    rt.running = 1;
-out:
-    pthread_mutex_unlock(&rt.mu);
-    return rc;
+    return ticker_start(&rt.tk, REFRESH_TICK_MS, refresh_tick, srv);
 }
 
 void tuf_refresh_stop(rf_server *srv)
 {
     (void)srv;
-    pthread_mutex_lock(&rt.mu);
-    if (!rt.running) {
-        pthread_mutex_unlock(&rt.mu);
-        return;
-    }
-    rt.stop = 1;
-    pthread_cond_broadcast(&rt.cv);
-    pthread_mutex_unlock(&rt.mu);
-    pthread_join(rt.thread, NULL);
-    pthread_mutex_lock(&rt.mu);
-    rt.running = 0;
-    pthread_cond_destroy(&rt.cv);
-    pthread_mutex_unlock(&rt.mu);
+    ticker_stop(&rt.tk);
 }

@@ -10,6 +10,7 @@
 #include "rf_util.h"
 #include "store.h"
 #include "store_internal.h"
+#include "ticker.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -18,7 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define WEBHOOK_TICK_MS 500
 #define WEBHOOK_BATCH 16
@@ -26,15 +26,14 @@
 #define WEBHOOK_ACQUIRE_MS 1000
 
 static struct {
-    pthread_mutex_t mu;
-    pthread_t thread;
-    int running;
-    _Atomic int stop;
+    pthread_mutex_t mu; /* guards srv (set while the ticker runs for it) */
+    ticker tk;
     rf_server *srv;
     char urls[WEBHOOK_MAX_URLS][512];
     int nurls;
+    char joined[WEBHOOK_MAX_URLS * 513]; /* urls, comma-separated; set before tk starts */
     char secret[256];
-} wh = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} wh = {.mu = PTHREAD_MUTEX_INITIALIZER, .tk = TICKER_INIT};
 
 void webhook_sign(const char *secret, const char *body, size_t len, char out[72])
 {
@@ -184,7 +183,7 @@ static void deliver_due(rf_server *srv, const char *urls)
     PGresult *res = NULL;
     if (queue_and_lease(srv, urls, &res) != RF_OK)
         return;
-    for (int i = 0; i < PQntuples(res) && !wh.stop; i++) {
+    for (int i = 0; i < PQntuples(res) && !ticker_stopping(&wh.tk); i++) {
         char errbuf[CURL_ERROR_SIZE];
         long status = 0;
         json_t *ev = json_loads(store_get(res, i, 2), 0, NULL);
@@ -207,49 +206,43 @@ static void deliver_due(rf_server *srv, const char *urls)
     PQclear(res);
 }
 
-static void *webhook_main(void *arg)
+/* Joins wh.urls into wh.joined for the lease query; skips any with a comma. */
+static void join_urls(void)
 {
-    rf_server *srv = arg;
-    char urls[WEBHOOK_MAX_URLS * 513] = "";
     size_t used = 0;
+    wh.joined[0] = '\0';
     for (int i = 0; i < wh.nurls; i++) {
         size_t n = strlen(wh.urls[i]);
-        if (used + n + 2 > sizeof(urls) || strchr(wh.urls[i], ',') != NULL)
+        if (used + n + 2 > sizeof(wh.joined) || strchr(wh.urls[i], ',') != NULL)
             continue;
         if (used > 0)
-            urls[used++] = ',';
-        memcpy(urls + used, wh.urls[i], n + 1);
+            wh.joined[used++] = ',';
+        memcpy(wh.joined + used, wh.urls[i], n + 1);
         used += n;
     }
-    while (!wh.stop) {
-        deliver_due(srv, urls);
-        for (int w = 0; w < WEBHOOK_TICK_MS && !wh.stop; w += 50) {
-            struct timespec ts = {0, 50L * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
-    return NULL;
+}
+
+static void webhook_tick(void *arg)
+{
+    deliver_due(arg, wh.joined);
 }
 
 rf_err webhook_start(rf_server *srv)
 {
     rf_err rc = RF_OK;
     pthread_mutex_lock(&wh.mu);
-    if (wh.running)
+    if (wh.srv != NULL)
         goto out;
     read_config();
     if (wh.nurls == 0)
         goto out;
     if (!wh.secret[0])
         rf_log(RF_LOG_WARN, "webhook: RINGFENCE_WEBHOOK_SECRET not set; signing with ''", NULL);
-    wh.stop = 0;
-    wh.srv = srv;
+    join_urls();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (pthread_create(&wh.thread, NULL, webhook_main, srv) != 0) {
-        rc = RF_ERR_INTERNAL;
-        goto out;
-    }
-    wh.running = 1;
+    rc = ticker_start(&wh.tk, WEBHOOK_TICK_MS, webhook_tick, srv);
+    if (rc == RF_OK)
+        wh.srv = srv;
 out:
     pthread_mutex_unlock(&wh.mu);
     return rc;
@@ -258,10 +251,8 @@ out:
 void webhook_stop(rf_server *srv)
 {
     pthread_mutex_lock(&wh.mu);
-    if (wh.running && wh.srv == srv) {
-        wh.stop = 1;
-        pthread_join(wh.thread, NULL);
-        wh.running = 0;
+    if (srv != NULL && wh.srv == srv) {
+        ticker_stop(&wh.tk);
         wh.srv = NULL;
     }
     OPENSSL_cleanse(wh.secret, sizeof(wh.secret));
