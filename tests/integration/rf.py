@@ -323,20 +323,6 @@ class Agent:
             self.proc.kill()
             self.proc.wait()
 
-    def crash_and_restart(self):
-        """SIGKILL ringfenced (no clean shutdown at all) and start it again on the
-        same port, so agents find it where they left it."""
-        self.proc.kill()
-        self.proc.wait()
-        portfile = os.path.join(self.dir, "port2")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "ringfenced"), "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--port-file", portfile],
-            env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT)
-        wait_for("server /readyz after restart",
-                 lambda: self.http("GET", "/readyz", token=None).status == 200)
-        log(f"server {self.name} restarted after SIGKILL")
-
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
