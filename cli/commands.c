@@ -110,7 +110,7 @@ const cli_command cli_commands[] = {
      cmd_rollout_list_render, NULL},
     {"rollout", "status", "ID", 1, 1, NULL,
      "Show a rollout: stages, gates and what they wait for, pins and exclusions",
-     "Each gate of the current stage (bake, healthy, failures, approval) says whether it "
+     "Each gate of the current stage (bake, healthy, failures, harm, approval) says whether it "
      "passes and what it waits for, e.g. \"31/50 healthy, need 40\", \"12m left (bake 30m)\", "
      "\"approval pending\".",
      "ringfence rollout status 4", cmd_rollout_status_build, cmd_rollout_status_render, NULL},
@@ -125,7 +125,7 @@ const cli_command cli_commands[] = {
            "Refused while another rollout of the channel is live. " GUARDED_TEXT,
            "ringfence rollout start 4"),
     ACTION("promote", "Promote to the next stage; on the last stage, complete",
-           "By hand, a promotion overrides the bake, healthy and failures gates (the event "
+           "By hand, a promotion overrides the bake, healthy, failures and harm gates (the event "
            "records them as they stood) but never a missing approval. " GUARDED_TEXT,
            "ringfence rollout promote 4 --reason \"canary healthy for 30 minutes\""),
     {"rollout", "approve", "ID", 1, 1, opts_approve,

@@ -46,6 +46,8 @@ static const setting settings[] = {
      NUM(SET_INT, tuf_snapshot_expiry_s), 2, TUF_EXPIRY_MAX_S},
     {"--tuf-timestamp-expiry-s", "RINGFENCE_TUF_TIMESTAMP_EXPIRY_S",
      NUM(SET_INT, tuf_timestamp_expiry_s), 2, TUF_EXPIRY_MAX_S},
+    {"--heartbeat-retention-days", "RINGFENCE_HEARTBEAT_RETENTION_DAYS",
+     NUM(SET_INT, heartbeat_retention_days), 1, 3650},
     {"--log-level", "RINGFENCE_LOG_LEVEL", SET_LEVEL, offsetof(rf_config, log_level),
      sizeof(((rf_config *)0)->log_level), 0, 0},
 };
@@ -65,6 +67,7 @@ void config_defaults(rf_config *cfg)
     cfg->tuf_targets_expiry_s = 90 * DAY_S;
     cfg->tuf_snapshot_expiry_s = 7 * DAY_S;
     cfg->tuf_timestamp_expiry_s = DAY_S;
+    cfg->heartbeat_retention_days = 14;
     memcpy(cfg->log_level, "info", sizeof("info"));
 }
 
@@ -389,6 +392,8 @@ const char *config_usage(config_cmd cmd)
                "lifetime (86400)\n"
                "  --log-level LEVEL       RINGFENCE_LOG_LEVEL        debug|info|warn|error "
                "(info)\n"
+               "  --heartbeat-retention-days N RINGFENCE_HEARTBEAT_RETENTION_DAYS raw heartbeats "
+               "kept (14)\n"
                "  --tuf-root-expiry-s N   RINGFENCE_TUF_ROOT_EXPIRY_S       (31536000, 365 d)\n"
                "  --tuf-targets-expiry-s N RINGFENCE_TUF_TARGETS_EXPIRY_S   (7776000, 90 d)\n"
                "  --tuf-snapshot-expiry-s N RINGFENCE_TUF_SNAPSHOT_EXPIRY_S (604800, 7 d)\n"

@@ -62,19 +62,13 @@ static int stage_to_halt(const store_rollout *r, long long cdev, long long cfail
     return -1;
 }
 
-/* Whether every gate of the current stage passes now, and, when the policy
- * requires it, the sequential test says the stage is not harmful. */
-static int gates_pass(const store_rollout *r, long long cdev, long long cfail)
+/* Whether every gate of the current stage passes now (the harm gate among
+ * them when the policy requires "not harmful"). */
+static int gates_pass(const store_rollout *r)
 {
     plan_gate g[PLAN_MAX_GATES];
-    health_stat st;
     int n = store_rollout_gates(r, g);
-    if (!plan_gates_pass(g, n))
-        return 0;
-    if (!r->policy.require_not_harmful || r->sm.stage < 0 || r->sm.stage >= r->sm.nstages)
-        return 1;
-    stage_series_stat(r, r->sm.stage, cdev, cfail, &st);
-    return st.verdict == HEALTH_VERDICT_NOT_HARMFUL;
+    return plan_gates_pass(g, n);
 }
 
 /* Evaluates one rollout; sets *notify when assignments changed. */
@@ -104,6 +98,8 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
         rc = store_series_control(db, r->id, r->channel, &cdev, &cfail, &e);
     if (rc != RF_OK)
         goto out;
+    r->control_devices = cdev; /* one snapshot drives the halt and the harm gate */
+    r->control_failed = cfail;
     stage_series_record_control(db, r, cdev, cfail); /* the time series and gauges */
     metrics_decision decision = METRICS_DECIDE_HOLD;
     int halt_stage = stage_to_halt(r, cdev, cfail, &st);
@@ -115,7 +111,7 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
             log_rollout(RF_LOG_WARN, "evaluator: rollout halted", id,
                         health_on_halt_name(r->policy.on_halt));
         }
-    } else if (rollout_should_auto_promote(&r->sm, r->now_s, gates_pass(r, cdev, cfail))) {
+    } else if (rollout_should_auto_promote(&r->sm, r->now_s, gates_pass(r))) {
         rc = store_eval_promote(db, r, &e);
         if (rc == RF_OK) {
             decision = METRICS_DECIDE_PROMOTE;

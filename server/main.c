@@ -9,6 +9,7 @@
 #include "keys_cmd.h"
 #include "pg_listen.h"
 #include "webhook.h"
+#include "hb_retention.h"
 #include "rf_crypto.h"
 #include "rf_log.h"
 #include "rf_util.h"
@@ -235,6 +236,10 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
         fail("cannot start webhook delivery", NULL);
         goto out;
     }
+    if (hb_retention_start(srv) != RF_OK) {
+        fail("cannot start heartbeat partition maintenance", NULL);
+        goto out;
+    }
     if (!srv->cfg.enroll_key[0])
         rf_log(RF_LOG_WARN, "no enrollment key set: devices cannot enroll", NULL);
     while (sigwait(&set, &sig) != 0)
@@ -250,6 +255,7 @@ out:
     if (listener)
         pg_listen_stop(srv);
     webhook_stop(srv);
+    hb_retention_stop(srv);
     return code;
 }
 

@@ -209,12 +209,45 @@ static void failures_gate(const plan_gate_input *in, plan_gate *g)
                 c->exposed, rate * 100.0, limit * 100.0);
 }
 
+/* The harm gate: passes only on the "not harmful" verdict of the stage's
+ * sequential test; the detail gives the evidence either way. */
+static void harm_gate(const plan_gate_input *in, plan_gate *g)
+{
+    const health_stat *st = in->harm;
+    gate(g, "harm", st->verdict == HEALTH_VERDICT_NOT_HARMFUL);
+    switch (st->verdict) {
+    case HEALTH_VERDICT_NOT_HARMFUL:
+        rf_snprintf(g->detail, sizeof(g->detail),
+                    "not harmful: statistic %.2f reached %.2f (ratio >= %g excluded)",
+                    st->safe_statistic, st->safe_threshold, in->min_ratio);
+        break;
+    case HEALTH_VERDICT_HARMFUL:
+        rf_snprintf(g->detail, sizeof(g->detail), "harmful: statistic %.2f reached %.2f",
+                    st->statistic, st->upper);
+        break;
+    case HEALTH_VERDICT_BACKSTOP:
+        rf_snprintf(g->detail, sizeof(g->detail), "harmful: %.1f%% failed, backstop %.1f%%",
+                    st->failure_rate * 100.0, st->max_failure_rate * 100.0);
+        break;
+    default:
+        if (st->control <= 0)
+            rf_snprintf(g->detail, sizeof(g->detail), "not harmful yet: no control devices");
+        else
+            rf_snprintf(g->detail, sizeof(g->detail),
+                        "not harmful yet: statistic %.2f of %.2f needed", st->safe_statistic,
+                        st->safe_threshold);
+        break;
+    }
+}
+
 int plan_gates(const plan_gate_input *in, plan_gate out[PLAN_MAX_GATES])
 {
     int n = 0;
     bake_gate(in, &out[n++]);
     healthy_gate(in, &out[n++]);
     failures_gate(in, &out[n++]);
+    if (in->harm != NULL)
+        harm_gate(in, &out[n++]);
     if (in->stage->require_approval) {
         int ok = in->stage->approved || (in->approved_by != NULL && in->approved_by[0] != '\0');
         plan_gate *g = &out[n++];

@@ -9,6 +9,7 @@
 #define RF_PLAN_H
 
 #include "health.h"
+#include "health_stat.h"
 #include "rollout.h"
 
 #include <stddef.h>
@@ -50,10 +51,10 @@ int plan_builtin(const char *channel, const rollout_ring *rings, int nrings, pla
 
 /* ---- gates ---- */
 
-#define PLAN_MAX_GATES 4
+#define PLAN_MAX_GATES 5
 
 typedef struct plan_gate {
-    char name[16]; /* "bake", "healthy", "failures", "approval" */
+    char name[16]; /* "bake", "healthy", "failures", "harm", "approval" */
     int ok;
     char detail[128];
 } plan_gate;
@@ -67,13 +68,18 @@ typedef struct plan_gate_input {
     int64_t now_s;
     const char *creator;     /* the rollout's creator (borrowed) */
     const char *approved_by; /* NULL or "" while not approved (borrowed) */
+    /* The stage's sequential test against its control (borrowed); NULL when
+     * the policy does not require "not harmful" (no harm gate then). */
+    const health_stat *harm;
+    double min_ratio; /* the policy's smallest harmful ratio, for the detail */
 } plan_gate_input;
 
 /* The stage's effective failure-rate limit. */
 double plan_stage_max_failure_rate(const rollout_stage *s, double policy_rate);
 
 /* Fills out[] with the stage's gates, in the order bake, healthy, failures,
- * and approval (only when the stage requires one); returns how many. */
+ * harm (only with in->harm: ok when the verdict is "not harmful") and
+ * approval (only when the stage requires one); returns how many. */
 int plan_gates(const plan_gate_input *in, plan_gate out[PLAN_MAX_GATES]);
 /* 1 when every gate is ok. */
 int plan_gates_pass(const plan_gate *g, int n);

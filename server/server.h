@@ -27,6 +27,7 @@ typedef struct rf_config {
     int tuf_snapshot_expiry_s;
     int tuf_timestamp_expiry_s;
     char log_level[16];
+    int heartbeat_retention_days; /* RINGFENCE_HEARTBEAT_RETENTION_DAYS, default 14, min 1 */
 } rf_config;
 
 typedef struct rf_server {

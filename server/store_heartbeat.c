@@ -1,5 +1,5 @@
 /* Heartbeat ingest: one transaction per heartbeat that stores it raw
- * (idempotent by device and sequence number), updates the device and what it
+ * (idempotent by device and sequence number through heartbeat_keys), updates the device and what it
  * reports per channel, and folds the reports into its exposures to every
  * live rollout (health.c decides). A heartbeat seen before changes nothing;
  * nothing is answered before the commit; a failed device is never un-failed,
@@ -51,7 +51,9 @@ static rf_err lock_device(rf_db *db, hb_device *d, rf_error *err)
     return rc;
 }
 
-/* Inserts the raw heartbeat; *inserted is 0 when (device, seq) was seen. */
+/* Claims (device, seq) in heartbeat_keys and, only for a new key, stores the
+ * raw body in the partitioned heartbeats table (same transaction, same
+ * received_at); *inserted is 0 when (device, seq) was seen. */
 static rf_err insert_raw(rf_db *db, const char *device_id, const agent_heartbeat *hb, int *inserted,
                          rf_error *err)
 {
@@ -59,12 +61,18 @@ static rf_err insert_raw(rf_db *db, const char *device_id, const agent_heartbeat
     const char *p[] = {device_id, seq, hb->body};
     PGresult *res = NULL;
     rf_snprintf(seq, sizeof(seq), "%lld", hb->seq);
-    rf_err rc =
-        store_exec(db, "hb_insert",
-                   "INSERT INTO heartbeats (device_id, seq, body) VALUES ($1, $2, $3::jsonb) "
-                   "ON CONFLICT (device_id, seq) DO NOTHING RETURNING seq",
-                   3, p, &res, err);
+    rf_err rc = store_exec(db, "hb_insert_key",
+                           "INSERT INTO heartbeat_keys (device_id, seq) VALUES ($1, $2) "
+                           "ON CONFLICT (device_id, seq) DO NOTHING RETURNING seq",
+                           2, p, &res, err);
     *inserted = rc == RF_OK && PQntuples(res) == 1;
+    PQclear(res);
+    res = NULL;
+    if (rc == RF_OK && *inserted)
+        rc = store_exec(db, "hb_insert",
+                        "INSERT INTO heartbeats (device_id, seq, received_at, body) "
+                        "VALUES ($1, $2, now(), $3::jsonb)",
+                        3, p, &res, err);
     PQclear(res);
     return rc;
 }

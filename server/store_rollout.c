@@ -6,6 +6,8 @@
  * builds SQL from input: parameters only (array literals hold integers). */
 #include "store_rollout.h"
 #include "store_internal.h"
+#include "stage_series.h"
+#include "store_series.h"
 #include "rf_buf.h"
 #include "rf_log.h"
 #include "rf_util.h"
@@ -279,7 +281,12 @@ rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with
         c->failed = store_get_ll(res, i, 4);
         c->silent = store_get_ll(res, i, 5);
     }
-    if (with_devices)
+    for (int i = 0; rc == RF_OK && i < n; i++)
+        if (rows[i].policy.require_not_harmful &&
+            (rows[i].sm.state == ROLLOUT_ACTIVE || rows[i].sm.state == ROLLOUT_PAUSED))
+            rc = store_series_control(db, rows[i].id, rows[i].channel, &rows[i].control_devices,
+                                      &rows[i].control_failed, err);
+    if (rc == RF_OK && with_devices)
         rc = store_fleet_stage_devices(db, rows, n, err);
 out:
     PQclear(res);
@@ -323,10 +330,15 @@ json_t *store_rollout_brief(rollout_state state, int stage, int version)
 int store_rollout_gates(const store_rollout *r, plan_gate out[PLAN_MAX_GATES])
 {
     int s = r->sm.stage;
+    health_stat st;
     if ((r->sm.state != ROLLOUT_ACTIVE && r->sm.state != ROLLOUT_PAUSED) || s < 0 ||
         s >= r->sm.nstages)
         return 0;
-    plan_gate_input in = {.stage = &r->sm.stages[s],
+    if (r->policy.require_not_harmful)
+        stage_series_stat(r, s, r->control_devices, r->control_failed, &st);
+    plan_gate_input in = {.harm = r->policy.require_not_harmful ? &st : NULL,
+                          .min_ratio = r->policy.min_ratio,
+                          .stage = &r->sm.stages[s],
                           .counts = r->info[s].counts,
                           .devices = r->info[s].devices,
                           .policy_max_failure_rate = r->policy.max_failure_rate,

@@ -42,6 +42,9 @@ typedef struct store_rollout {
     char created_by[129];
     char salt[33];
     int64_t now_s; /* the database clock when the row was read */
+    /* The control group (store_series_control), filled with the counts of a
+     * live rollout whose policy requires "not harmful"; 0 otherwise. */
+    long long control_devices, control_failed;
 } store_rollout;
 
 void store_rollout_cleanup(store_rollout *r);             /* NULL-safe; frees halt */
@@ -80,7 +83,8 @@ typedef struct store_rollout_filter {
 rf_err store_rollout_list(rf_db *db, const store_rollout_filter *f, store_rollout **rows, int *n,
                           rf_error *err);
 
-/* Fills info[].counts of every row, and info[].devices and window_open when
+/* Fills info[].counts of every row, the control figures of live rows whose
+ * policy requires "not harmful", and info[].devices and window_open when
  * with_devices (that one scans every device: the evaluator leaves it out). */
 rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with_devices,
                                  rf_error *err);
@@ -171,8 +175,10 @@ rf_err store_rollout_check_plan(rf_db *db, const store_rollout *r, rf_error *err
  * before/after of events. */
 json_t *store_rollout_brief(rollout_state state, int stage, int version);
 
-/* The gates of r's current stage now (plan_gates with r's figures); returns
- * how many (0 when r is neither active nor paused). */
+/* The gates of r's current stage now (plan_gates with r's figures and, when
+ * r's policy requires "not harmful", the stage's sequential test against
+ * r's control figures); returns how many (0 when r is neither active nor
+ * paused). The evaluator promotes by this and nothing else. */
 int store_rollout_gates(const store_rollout *r, plan_gate out[PLAN_MAX_GATES]);
 /* The gates as a JSON array (new reference). */
 json_t *store_rollout_gates_json(const plan_gate *g, int n);

@@ -5,6 +5,7 @@
  * half-written one. */
 #include "store_rollout.h"
 #include "store_internal.h"
+#include "store_series.h"
 #include "rf_log.h"
 #include "rf_util.h"
 
@@ -285,7 +286,11 @@ rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, 
                           before->version, expect_version);
         goto out;
     }
-    rc = apply_locked(db, before, action, actor, reason, err);
+    if (action == ROLLOUT_PROMOTE && before->policy.require_not_harmful) /* the harm gate */
+        rc = store_series_control(db, before->id, before->channel, &before->control_devices,
+                                  &before->control_failed, err);
+    if (rc == RF_OK)
+        rc = apply_locked(db, before, action, actor, reason, err);
     if (rc == RF_OK)
         rc = store_commit(db);
     if (rc != RF_OK)

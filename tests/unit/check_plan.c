@@ -1,7 +1,8 @@
 /* Unit tests for server/plan.c: plan validation (every ring in order from
  * the canary ring, shares of a ring growing to 100 %, ranges) as a table and
  * over every permutation, the built-in channel plans, the gates of a stage
- * with what each waits for, durations in words, and the two-person rule. */
+ * with what each waits for, the harm gate per verdict, durations in words, and the two-person rule.
+ */
 #include "plan.h"
 
 #include <check.h>
@@ -342,6 +343,72 @@ START_TEST(gate_evaluation)
 }
 END_TEST
 
+/* The harm gate: one case per verdict of the sequential test, judged with
+ * alpha 0.05, beta 0.2, min_ratio 2, backstop 50 %, 3 distinct failures. */
+struct harm_case {
+    long long exposed, failed, control, control_failed;
+    int require_approval;
+    health_verdict want_verdict;
+    int want_ok;
+    const char *want_detail;
+};
+
+static const struct harm_case harm_cases[] = {
+    {0, 0, 0, 0, 0, HEALTH_VERDICT_CONTINUE, 0, "not harmful yet: no control devices"},
+    {100, 0, 0, 0, 0, HEALTH_VERDICT_CONTINUE, 0, "not harmful yet: no control devices"},
+    {100, 1, 1000, 10, 0, HEALTH_VERDICT_CONTINUE, 0, "not harmful yet: statistic 0.26 of 1.61"},
+    {100, 0, 1000, 100, 0, HEALTH_VERDICT_NOT_HARMFUL, 1,
+     "not harmful: statistic 8.70 reached 1.61 (ratio >= 2 excluded)"},
+    {100, 0, 1000, 100, 1, HEALTH_VERDICT_NOT_HARMFUL, 1, "(ratio >= 2 excluded)"},
+    {100, 30, 1000, 10, 0, HEALTH_VERDICT_HARMFUL, 0, "harmful: statistic "},
+    {10, 6, 1000, 10, 1, HEALTH_VERDICT_BACKSTOP, 0, "harmful: 60.0% failed, backstop 50.0%"},
+    {10, 2, 1000, 0, 0, HEALTH_VERDICT_CONTINUE, 0, "not harmful yet: statistic"},
+};
+
+START_TEST(harm_gate_evaluation)
+{
+    health_policy p;
+    health_policy_default(&p);
+    p.alpha = 0.05;
+    p.beta = 0.2;
+    p.min_ratio = 2.0;
+    p.max_failure_rate = 0.5;
+    p.min_failed_devices = 3;
+    for (size_t i = 0; i < sizeof(harm_cases) / sizeof(harm_cases[0]); i++) {
+        const struct harm_case *c = &harm_cases[i];
+        rollout_stage st;
+        health_stat hs;
+        memset(&st, 0, sizeof(st));
+        st.state = STAGE_ACTIVE;
+        st.started_s = T0;
+        st.require_approval = c->require_approval;
+        health_stat_eval(&p, c->exposed, c->failed, c->control, c->control_failed, &hs);
+        ck_assert_msg(hs.verdict == c->want_verdict, "case %zu: verdict %s", i,
+                      health_verdict_name(hs.verdict));
+        plan_gate_input in = {.stage = &st,
+                              .counts = {c->exposed, c->exposed - c->failed, c->failed, 0},
+                              .devices = c->exposed,
+                              .policy_max_failure_rate = 1.0,
+                              .now_s = T0,
+                              .creator = "alice",
+                              .harm = &hs,
+                              .min_ratio = p.min_ratio};
+        plan_gate g[PLAN_MAX_GATES];
+        int n = plan_gates(&in, g);
+        ck_assert_int_eq(n, c->require_approval ? 5 : 4);
+        ck_assert_str_eq(g[3].name, "harm");
+        ck_assert_msg(g[3].ok == c->want_ok, "case %zu: ok %d (%s)", i, g[3].ok, g[3].detail);
+        ck_assert_msg(strstr(g[3].detail, c->want_detail) != NULL, "case %zu: '%s'", i,
+                      g[3].detail);
+        if (c->require_approval)
+            ck_assert_str_eq(g[4].name, "approval");
+        /* the gate decides: every other gate passes here but approval */
+        int others = !c->require_approval;
+        ck_assert_int_eq(plan_gates_pass(g, n), others && c->want_ok);
+    }
+}
+END_TEST
+
 START_TEST(durations)
 {
     struct {
@@ -420,6 +487,7 @@ static Suite *suite(void)
     tcase_add_test(tc, plan_permutations);
     tcase_add_test(tc, builtin_plans);
     tcase_add_test(tc, gate_evaluation);
+    tcase_add_test(tc, harm_gate_evaluation);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, two_person_rule);
     suite_add_tcase(s, tc);
