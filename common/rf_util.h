@@ -29,6 +29,11 @@ rf_err rf_mkdirs(const char *path, int mode, rf_error *err);
  * then decimal digits, nothing else (no blanks, no '+'). *out is set on RF_OK only. */
 rf_err rf_parse_ll(const char *s, long long min, long long max, long long *out);
 
+/* Copies src (NULL counts as "") into dst of size n >= 1, cutting it to
+ * n - 1 bytes; dst is always NUL-terminated. For fields read from the
+ * database or the network into fixed-size struct members. */
+void rf_copy_str(char *dst, size_t n, const char *src);
+
 /* snprintf that reports truncation as RF_ERR_TOO_LARGE. */
 rf_err rf_snprintf(char *out, size_t outlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

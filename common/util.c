@@ -315,3 +315,14 @@ size_t rf_utf8_char_len(const char *s, size_t avail)
             return 0;
     return n;
 }
+
+void rf_copy_str(char *dst, size_t n, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+
+    if (len >= n)
+        len = n - 1;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}

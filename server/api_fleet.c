@@ -2,6 +2,7 @@
  * ring × channel × running bundle × health, online and offline. Ring
  * membership is decided by ring_index.c, as everywhere else; health by
  * fleet_health_of from the device's own report. Read-only, one scan. */
+#include "rf_util.h"
 #include "api_dash.h"
 #include "ring_index.h"
 #include "store_dashboard.h"
@@ -45,17 +46,6 @@ const char *fleet_health_of(const char *state, long long bundle_id, long long cr
     return "healthy";
 }
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static group *find_group(scan *sc, const group *key)
 {
     for (size_t i = sc->n; i-- > 0;) {
@@ -85,9 +75,9 @@ static rf_err on_row(void *arg, const dash_fleet_row *row, rf_error *err)
     memset(&key, 0, sizeof(key));
     key.ring = ring_index_of(sc->ix, row->device_id, row->labels, row->bucket);
     key.has_channel = row->channel != NULL;
-    copy_str(key.channel, sizeof(key.channel), row->channel);
+    rf_copy_str(key.channel, sizeof(key.channel), row->channel);
     key.bundle_id = row->bundle_id;
-    copy_str(key.version, sizeof(key.version), row->version);
+    rf_copy_str(key.version, sizeof(key.version), row->version);
     key.health = row->channel ? fleet_health_of(row->state, row->bundle_id, row->crashes,
                                                 row->unclean_shutdowns, row->local_rollbacks)
                               : "none";

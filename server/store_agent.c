@@ -12,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 rf_err store_agent_enroll(rf_db *db, const char *device_id, const char *token_hash_hex,
                           const char *hostname, const json_t *labels, int bucket, rf_error *err)
 {
@@ -169,9 +159,9 @@ static void parse_bundle(const PGresult *res, int i, int col, agent_bundle *b)
     if (store_is_null(res, i, col))
         return;
     b->id = store_get_ll(res, i, col);
-    copy_str(b->name, sizeof(b->name), store_get(res, i, col + 1));
-    copy_str(b->version, sizeof(b->version), store_get(res, i, col + 2));
-    copy_str(b->sha256, sizeof(b->sha256), store_get(res, i, col + 3));
+    rf_copy_str(b->name, sizeof(b->name), store_get(res, i, col + 1));
+    rf_copy_str(b->version, sizeof(b->version), store_get(res, i, col + 2));
+    rf_copy_str(b->sha256, sizeof(b->sha256), store_get(res, i, col + 3));
     b->length = store_get_ll(res, i, col + 4);
 }
 
@@ -220,7 +210,7 @@ static void parse_channel(const PGresult *res, int i, const ring_index *ix, cons
 {
     memset(c, 0, sizeof(*c));
     c->rollout_id = store_get_ll(res, i, 0);
-    copy_str(c->channel, sizeof(c->channel), store_get(res, i, 1));
+    rf_copy_str(c->channel, sizeof(c->channel), store_get(res, i, 1));
     if (rollout_state_parse(store_get(res, i, 2), &c->rollout.state) != 0)
         c->rollout.state = ROLLOUT_REVERTED; /* unreachable (CHECK); the safe reading */
     c->rollout.stage = (int)store_get_ll(res, i, 3);

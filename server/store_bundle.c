@@ -12,28 +12,17 @@
 #define BUNDLE_COLS                                                                                \
     "id, channel, name, version, sha256, length, " STORE_ISO("created_at") ", created_by"
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static void fill(const PGresult *r, int row, store_bundle *b)
 {
     memset(b, 0, sizeof(*b));
     b->id = store_get_ll(r, row, 0);
-    copy_str(b->channel, sizeof(b->channel), store_get(r, row, 1));
-    copy_str(b->name, sizeof(b->name), store_get(r, row, 2));
-    copy_str(b->version, sizeof(b->version), store_get(r, row, 3));
-    copy_str(b->sha256, sizeof(b->sha256), store_get(r, row, 4));
+    rf_copy_str(b->channel, sizeof(b->channel), store_get(r, row, 1));
+    rf_copy_str(b->name, sizeof(b->name), store_get(r, row, 2));
+    rf_copy_str(b->version, sizeof(b->version), store_get(r, row, 3));
+    rf_copy_str(b->sha256, sizeof(b->sha256), store_get(r, row, 4));
     b->length = store_get_ll(r, row, 5);
-    copy_str(b->created, sizeof(b->created), store_get(r, row, 6));
-    copy_str(b->created_by, sizeof(b->created_by), store_get(r, row, 7));
+    rf_copy_str(b->created, sizeof(b->created), store_get(r, row, 6));
+    rf_copy_str(b->created_by, sizeof(b->created_by), store_get(r, row, 7));
 }
 
 static rf_err one(rf_db *db, const char *name, const char *sql, int np, const char *const *p,
@@ -91,7 +80,7 @@ rf_err store_bundle_insert(rf_db *db, store_bundle *b, const void *content, size
                            7, p, lengths, formats, 0, &r, err);
     if (rc == RF_OK) {
         b->id = store_get_ll(r, 0, 0);
-        copy_str(b->created, sizeof(b->created), store_get(r, 0, 1));
+        rf_copy_str(b->created, sizeof(b->created), store_get(r, 0, 1));
         b->length = (long long)len;
     }
     PQclear(r);

@@ -56,31 +56,20 @@ out:
     return rc;
 }
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static void fill_device(const PGresult *r, int row, store_device *d)
 {
     json_t *labels;
 
     memset(d, 0, sizeof(*d));
-    copy_str(d->id, sizeof(d->id), store_get(r, row, 0));
-    copy_str(d->hostname, sizeof(d->hostname), store_get(r, row, 1));
+    rf_copy_str(d->id, sizeof(d->id), store_get(r, row, 0));
+    rf_copy_str(d->hostname, sizeof(d->hostname), store_get(r, row, 1));
     labels = json_loads(store_get(r, row, 2) ? store_get(r, row, 2) : "{}", 0, NULL);
     d->labels = json_is_object(labels) ? labels : json_object();
     if (!json_is_object(labels))
         json_decref(labels);
     d->bucket = (int)store_get_ll(r, row, 3);
-    copy_str(d->enrolled, sizeof(d->enrolled), store_get(r, row, 4));
-    copy_str(d->last_seen, sizeof(d->last_seen), store_get(r, row, 5));
+    rf_copy_str(d->enrolled, sizeof(d->enrolled), store_get(r, row, 4));
+    rf_copy_str(d->last_seen, sizeof(d->last_seen), store_get(r, row, 5));
     d->online = (int)store_get_ll(r, row, 6);
 }
 

@@ -45,16 +45,6 @@ void store_rollout_free_list(store_rollout *rows, int n)
     free(rows);
 }
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 /* Fills *out from row i of a ROLLOUT_COLS result (stages not yet). */
 static void parse_row(const PGresult *res, int i, store_rollout *out)
 {
@@ -62,7 +52,7 @@ static void parse_row(const PGresult *res, int i, store_rollout *out)
     out->id = store_get_ll(res, i, 0);
     out->bundle_id = store_get_ll(res, i, 1);
     out->previous_bundle_id = store_get_ll(res, i, 2);
-    copy_str(out->channel, sizeof(out->channel), store_get(res, i, 3));
+    rf_copy_str(out->channel, sizeof(out->channel), store_get(res, i, 3));
     if (rollout_state_parse(store_get(res, i, 4), &out->sm.state) != 0)
         out->sm.state = ROLLOUT_HALTED; /* the CHECK constraint makes this unreachable */
     out->sm.stage = (int)store_get_ll(res, i, 5);
@@ -79,9 +69,9 @@ static void parse_row(const PGresult *res, int i, store_rollout *out)
     out->created_s = store_get_ll(res, i, 9);
     out->started_s = store_get_ll(res, i, 10);
     out->updated_s = store_get_ll(res, i, 11);
-    copy_str(out->created_by, sizeof(out->created_by), store_get(res, i, 12));
+    rf_copy_str(out->created_by, sizeof(out->created_by), store_get(res, i, 12));
     out->now_s = store_get_ll(res, i, 13);
-    copy_str(out->salt, sizeof(out->salt), store_get(res, i, 14));
+    rf_copy_str(out->salt, sizeof(out->salt), store_get(res, i, 14));
     for (int k = 0; k < ROLLOUT_MAX_STAGES; k++)
         out->info[k].devices = -1;
 }
@@ -94,14 +84,14 @@ static void parse_stage_plan(const PGresult *res, int i, rollout_stage *st, stor
     const char *rate = store_get(res, i, 10);
     st->max_failure_rate = rate != NULL ? strtod(rate, NULL) : 0.0;
     st->require_approval = store_get(res, i, 11) != NULL && store_get(res, i, 11)[0] == 't';
-    copy_str(in->approved_by, sizeof(in->approved_by), store_get(res, i, 12));
+    rf_copy_str(in->approved_by, sizeof(in->approved_by), store_get(res, i, 12));
     st->approved = in->approved_by[0] != '\0';
     in->approved_s = store_get_ll(res, i, 13);
     in->has_cut = !store_is_null(res, i, 14) && !store_is_null(res, i, 15);
     memset(&in->cut, 0, sizeof(in->cut));
     if (in->has_cut) {
         in->cut.salted = (uint32_t)store_get_ll(res, i, 14);
-        copy_str(in->cut.id, sizeof(in->cut.id), store_get(res, i, 15));
+        rf_copy_str(in->cut.id, sizeof(in->cut.id), store_get(res, i, 15));
     }
 }
 
@@ -143,7 +133,7 @@ static rf_err load_stages(rf_db *db, store_rollout *rows, int n, rf_error *err)
             continue;
         rollout_stage *st = &r->sm.stages[idx];
         st->ring_id = store_get_ll(res, i, 2);
-        copy_str(r->info[idx].ring_name, sizeof(r->info[idx].ring_name), store_get(res, i, 3));
+        rf_copy_str(r->info[idx].ring_name, sizeof(r->info[idx].ring_name), store_get(res, i, 3));
         if (stage_state_parse(store_get(res, i, 4), &st->state) != 0)
             st->state = STAGE_HALTED;
         st->bake_s = (int)store_get_ll(res, i, 5);

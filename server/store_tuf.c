@@ -11,17 +11,6 @@
 
 #define TUF_LOCK_KEY "7266003" /* "rf" + 3: the TUF repository */
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 rf_err store_tuf_lock(rf_db *db, rf_error *err)
 {
     PGresult *r = NULL;
@@ -140,11 +129,11 @@ rf_err store_tuf_target_add(rf_db *db, const tuf_target *t, rf_error *err)
 static void fill_target(const PGresult *r, int row, tuf_target *t)
 {
     memset(t, 0, sizeof(*t));
-    copy_str(t->path, sizeof(t->path), store_get(r, row, 0));
-    copy_str(t->channel, sizeof(t->channel), store_get(r, row, 1));
-    copy_str(t->name, sizeof(t->name), store_get(r, row, 2));
-    copy_str(t->version, sizeof(t->version), store_get(r, row, 3));
-    copy_str(t->sha256, sizeof(t->sha256), store_get(r, row, 4));
+    rf_copy_str(t->path, sizeof(t->path), store_get(r, row, 0));
+    rf_copy_str(t->channel, sizeof(t->channel), store_get(r, row, 1));
+    rf_copy_str(t->name, sizeof(t->name), store_get(r, row, 2));
+    rf_copy_str(t->version, sizeof(t->version), store_get(r, row, 3));
+    rf_copy_str(t->sha256, sizeof(t->sha256), store_get(r, row, 4));
     t->length = store_get_ll(r, row, 5);
     t->bundle_id = store_get_ll(r, row, 6);
 }

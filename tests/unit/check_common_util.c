@@ -310,6 +310,21 @@ START_TEST(test_file_read)
 }
 END_TEST
 
+START_TEST(test_copy_str)
+{
+    char d[4];
+
+    rf_copy_str(d, sizeof(d), "ab");
+    ck_assert_str_eq(d, "ab");
+    rf_copy_str(d, sizeof(d), "abcdef"); /* cut to n - 1 bytes */
+    ck_assert_str_eq(d, "abc");
+    rf_copy_str(d, sizeof(d), NULL);
+    ck_assert_str_eq(d, "");
+    rf_copy_str(d, 1, "x");
+    ck_assert_str_eq(d, "");
+}
+END_TEST
+
 START_TEST(test_mkdirs)
 {
     char path[160], file[160];
@@ -351,6 +366,7 @@ static Suite *util_suite(void)
     tcase_add_test(files, test_atomic_write_relative_path);
     tcase_add_test(files, test_file_read);
     tcase_add_test(files, test_mkdirs);
+    tcase_add_test(files, test_copy_str);
     suite_add_tcase(s, files);
     return s;
 }
