@@ -6,6 +6,7 @@
  * never from the request. */
 #include "api.h"
 #include "api_agent.h"
+#include "assign_cache.h"
 #include "hb_batch.h"
 #include "metrics.h"
 #include "rf_cohort.h"
@@ -261,6 +262,30 @@ static rf_http_result answer_assignment(rf_server *srv, const rf_req *req, rf_re
     return RF_HTTP_DONE;
 }
 
+/* The answer served lately when nothing changed since (assign_cache.h):
+ * RF_HTTP_DONE with resp filled, RF_HTTP_SUSPEND to keep waiting, or -1 for
+ * a miss. */
+static int cached_assignment(rf_server *srv, rf_req *req, rf_resp *resp, uint64_t gen,
+                             long long wait_s, long long known)
+{
+    long long counter = 0;
+    char *body = NULL;
+    size_t len = 0;
+    if (!assign_cache_get(srv->assign_cache, req->who.device_id, gen, rf_monotonic_ms(), &counter,
+                          &body, &len))
+        return -1;
+    if (wait_s > 0 && known >= 0 && counter == known && keep_waiting(req, wait_s)) {
+        free(body);
+        return RF_HTTP_SUSPEND;
+    }
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = body;
+    resp->body_len = len;
+    return RF_HTTP_DONE;
+}
+
 rf_http_result api_agent_assignment(rf_server *srv, rf_req *req, rf_resp *resp)
 {
     long long wait_s = 0, known = -1, counter = 0;
@@ -271,8 +296,16 @@ rf_http_result api_agent_assignment(rf_server *srv, rf_req *req, rf_resp *resp)
     rf_err rc = query_ll(req, "wait", 0, MAX_WAIT_S, 0, &wait_s, &e);
     if (rc == RF_OK)
         rc = query_ll(req, "known", 0, 0x3fffffffffffffffLL, -1, &known, &e);
-    if (rc == RF_OK)
-        rc = current_assignment(srv, req->who.device_id, &channels, &counter, &e);
+    if (rc != RF_OK)
+        return fail(resp, rc, &e);
+    /* Both read before the inputs, so an answer computed from inputs that
+     * change meanwhile is never reused. */
+    uint64_t gen = rf_server_generation(srv);
+    uint64_t epoch = assign_cache_epoch(srv->assign_cache);
+    int hit = cached_assignment(srv, req, resp, gen, wait_s, known);
+    if (hit >= 0)
+        return (rf_http_result)hit;
+    rc = current_assignment(srv, req->who.device_id, &channels, &counter, &e);
     if (rc != RF_OK)
         return fail(resp, rc, &e);
     if (wait_s > 0 && known >= 0 && counter == known && keep_waiting(req, wait_s)) {
@@ -281,6 +314,9 @@ rf_http_result api_agent_assignment(rf_server *srv, rf_req *req, rf_resp *resp)
     }
     rf_http_result res = answer_assignment(srv, req, resp, channels, counter);
     json_decref(channels);
+    if (resp->status == 200 && resp->body != NULL)
+        assign_cache_put(srv->assign_cache, req->who.device_id, gen, epoch, rf_monotonic_ms(),
+                         counter, resp->body, resp->body_len);
     return res;
 }
 
@@ -466,43 +502,70 @@ static rf_err parse_heartbeat(const json_t *body, agent_heartbeat *hb, rf_error 
     return rc;
 }
 
+/* A heartbeat between its two handler calls: queued, then answered. */
+typedef struct hb_state {
+    agent_heartbeat hb;
+    json_t *body;
+    char *text;
+    agent_hb_job job;
+} hb_state;
+
+static void hb_state_free(void *arg)
+{
+    hb_state *st = arg;
+    if (st == NULL)
+        return;
+    json_decref(st->body);
+    free(st->text);
+    free(st);
+}
+
+/* The answer once the heartbeat's batch has been committed (or failed). */
+static rf_http_result hb_answer(rf_resp *resp, const hb_state *st)
+{
+    if (st->job.rc != RF_OK) {
+        metrics_heartbeat_rejected();
+        return fail(resp, st->job.rc, &st->job.err);
+    }
+    rf_resp_json(
+        resp, 200,
+        json_pack("{s:I, s:b}", "seq", (json_int_t)st->hb.seq, "duplicate", st->job.duplicate));
+    return RF_HTTP_DONE;
+}
+
 rf_http_result api_agent_heartbeat(rf_server *srv, rf_req *req, rf_resp *resp)
 {
-    agent_heartbeat *hb = NULL;
-    json_t *body = NULL;
-    char *text = NULL;
+    hb_state *st = req->handler_state;
     rf_error e = {0};
-    int duplicate = 0;
-    rf_err rc = RF_OK;
+    (void)srv;
+    if (st != NULL) /* called again: the batch holding it is done */
+        return hb_answer(resp, st);
     if (!rf_require_device(req, resp))
         return RF_HTTP_DONE;
-    body = rf_req_json_object(req, resp);
-    if (body == NULL)
+    st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return fail(resp, RF_ERR_NOMEM, NULL);
+    st->body = rf_req_json_object(req, resp);
+    if (st->body == NULL) {
+        hb_state_free(st);
         return RF_HTTP_DONE;
-    hb = calloc(1, sizeof(*hb));
-    if (hb == NULL) {
-        rc = RF_ERR_NOMEM;
-        goto out;
     }
-    rc = parse_heartbeat(body, hb, &e);
-    if (rc != RF_OK)
-        goto out;
-    text = json_dumps(body, JSON_COMPACT);
-    if (text == NULL) {
-        rc = RF_ERR_NOMEM;
-        goto out;
-    }
-    hb->body = text;
-    /* stored with the other heartbeats arriving now, answered after the commit */
-    rc = hb_batch_submit(srv, req->who.device_id, hb, &duplicate, &e);
-    if (rc == RF_OK)
-        rf_resp_json(resp, 200,
-                     json_pack("{s:I, s:b}", "seq", (json_int_t)hb->seq, "duplicate", duplicate));
-out:
-    if (rc != RF_OK)
+    rf_err rc = parse_heartbeat(st->body, &st->hb, &e);
+    if (rc == RF_OK && (st->text = json_dumps(st->body, JSON_COMPACT)) == NULL)
+        rc = rf_error_set(&e, RF_ERR_NOMEM, "out of memory");
+    if (rc != RF_OK) {
         metrics_heartbeat_rejected();
-    free(text);
-    free(hb);
-    json_decref(body);
-    return rc == RF_OK ? RF_HTTP_DONE : fail(resp, rc, &e);
+        hb_state_free(st);
+        return fail(resp, rc, &e);
+    }
+    st->hb.body = st->text;
+    st->job.device_id = req->who.device_id;
+    st->job.hb = &st->hb;
+    req->handler_state = st;
+    req->handler_state_free = hb_state_free;
+    /* stored with the other heartbeats arriving now, answered after the commit */
+    if (req->park == NULL) /* only the HTTP server can park a request */
+        return fail(resp, RF_ERR_UNAVAILABLE, NULL);
+    hb_batch_enqueue(&st->job, rf_park_done, req->park);
+    return RF_HTTP_PARK;
 }

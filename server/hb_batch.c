@@ -1,13 +1,16 @@
-/* The heartbeat batcher (see hb_batch.h). The first request to find no batch
- * to gather becomes a leader (at most HB_BATCH_LEADERS at once, each with
- * its own connection): when heartbeats have lately come together it waits
- * HB_BATCH_GATHER_MS, then takes every queued heartbeat (at most
- * HB_BATCH_MAX, oldest first), stores them in one transaction in device
- * order (so concurrent batches lock rows in one order) and wakes their
- * requests; the others sleep on a condition until their own job is done. It never answers a job
- * before the commit, and it never holds the queue lock while talking to the database. */
+/* The heartbeat batcher (see hb_batch.h): a queue of jobs and
+ * HB_BATCH_WRITERS threads. A writer sleeps until there is work; when the
+ * last batches came in numbers it waits HB_BATCH_GATHER_MS for more, then
+ * takes every queued job (at most HB_BATCH_MAX, oldest first, one per device:
+ * a device's later heartbeat waits for the next batch so that its reports are
+ * folded in order), stores them in one transaction in device order (so
+ * concurrent batches lock rows in one order) and calls each job's done. It
+ * never calls done before the commit, and never holds the queue lock while
+ * talking to the database. */
 #include "hb_batch.h"
+#include "assign_cache.h"
 #include "metrics.h"
+#include "rf_log.h"
 #include "rf_util.h"
 
 #include <pthread.h>
@@ -15,12 +18,12 @@
 #include <string.h>
 #include <time.h>
 
-#define HB_ACQUIRE_MS 5000
+#define HB_ACQUIRE_MS 3000 /* below the HTTP drain time, so no request stays parked */
 
 typedef struct hb_node {
-    agent_hb_job job;
-    int taken; /* in a batch being stored */
-    int done;
+    agent_hb_job *job;
+    hb_done_fn done;
+    void *ctx;
     struct hb_node *next;
 } hb_node;
 
@@ -28,55 +31,84 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     hb_node *head, *tail;
-    int leading; /* batches being gathered or stored now */
-    int last_n;  /* the size of the last batch: > 1 means heartbeats come together */
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
+    int running, stop;
+    int last_n; /* the size of the last batch: > 1 means heartbeats come together */
+    rf_server *srv;
+    pthread_t th[HB_BATCH_WRITERS];
+    int nth;
+} q = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int by_device(const void *a, const void *b)
 {
-    const agent_hb_job *x = *(agent_hb_job *const *)a, *y = *(agent_hb_job *const *)b;
-    return strcmp(x->device_id, y->device_id);
+    const hb_node *x = *(hb_node *const *)a, *y = *(hb_node *const *)b;
+    return strcmp(x->job->device_id, y->job->device_id);
 }
 
-/* Stores the batch (nodes in a list of n) and fills in every job. */
-static void run_batch(rf_server *srv, hb_node *list, int n)
+static void finish(hb_node *list)
+{
+    while (list != NULL) {
+        hb_node *next = list->next;
+        list->done(list->ctx); /* the job may be gone after this */
+        free(list);
+        list = next;
+    }
+}
+
+/* Stores the batch (n nodes, sorted by device) and fills in every job. */
+static void store_batch(hb_node **nodes, int n)
 {
     agent_hb_job *jobs = calloc((size_t)n, sizeof(*jobs));
-    agent_hb_job **order = calloc((size_t)n, sizeof(*order));
     rf_db *db = NULL;
-    rf_err rc = jobs && order ? RF_OK : RF_ERR_NOMEM;
-    int i = 0;
-    for (hb_node *p = list; rc == RF_OK && p != NULL && i < n; p = p->next)
-        order[i++] = &p->job;
+    rf_err rc = jobs != NULL ? RF_OK : RF_ERR_NOMEM;
+    for (int i = 0; rc == RF_OK && i < n; i++)
+        jobs[i] = *nodes[i]->job;
     if (rc == RF_OK)
-        qsort(order, (size_t)n, sizeof(*order), by_device);
-    for (i = 0; rc == RF_OK && i < n; i++)
-        jobs[i] = *order[i];
-    if (rc == RF_OK)
-        rc = store_acquire(srv->store, HB_ACQUIRE_MS, &db);
+        rc = store_acquire(q.srv->store, HB_ACQUIRE_MS, &db);
     if (rc == RF_OK)
         store_agent_heartbeats(db, n, jobs);
-    store_release(srv->store, db);
+    store_release(q.srv->store, db);
     unsigned stored = 0, dup = 0;
-    for (i = 0; i < n && order != NULL; i++) {
+    for (int i = 0; i < n; i++) {
+        agent_hb_job *j = nodes[i]->job;
         if (rc == RF_OK) {
-            order[i]->rc = jobs[i].rc;
-            order[i]->duplicate = jobs[i].duplicate;
-            order[i]->err = jobs[i].err;
+            j->rc = jobs[i].rc;
+            j->duplicate = jobs[i].duplicate;
+            j->changed = jobs[i].changed;
+            j->err = jobs[i].err;
+            if (j->rc == RF_OK && j->changed)
+                assign_cache_forget(q.srv->assign_cache, j->device_id);
         } else {
-            order[i]->rc = rc;
-            rf_error_set(&order[i]->err, rc, "heartbeat not stored: database unavailable");
+            j->rc = rc == RF_ERR_NOMEM ? rc : RF_ERR_UNAVAILABLE;
+            rf_error_set(&j->err, j->rc, "heartbeat not stored: database unavailable");
         }
-        stored += order[i]->rc == RF_OK && !order[i]->duplicate;
-        dup += order[i]->rc == RF_OK && order[i]->duplicate;
+        stored += j->rc == RF_OK && !j->duplicate;
+        dup += j->rc == RF_OK && j->duplicate;
     }
-    if (order == NULL) /* out of memory: fail them all */
-        for (hb_node *p = list; p != NULL; p = p->next)
-            p->job.rc = RF_ERR_NOMEM;
     if (stored + dup > 0)
         metrics_heartbeat_batch(stored + dup, dup);
     free(jobs);
-    free(order);
+}
+
+/* Takes up to HB_BATCH_MAX queued nodes, one per device, into nodes[]. */
+static int take(hb_node **nodes)
+{
+    hb_node **link = &q.head, *p;
+    int n = 0;
+    q.tail = NULL;
+    while ((p = *link) != NULL) {
+        int seen = 0;
+        for (int i = 0; i < n && !seen; i++)
+            seen = strcmp(nodes[i]->job->device_id, p->job->device_id) == 0;
+        if (n < HB_BATCH_MAX && !seen) {
+            *link = p->next;
+            p->next = NULL;
+            nodes[n++] = p;
+            continue;
+        }
+        q.tail = p;
+        link = &p->next;
+    }
+    return n;
 }
 
 static void sleep_ms(int ms)
@@ -85,67 +117,94 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Takes up to HB_BATCH_MAX queued nodes; returns the list and its length. */
-static hb_node *take(int *n)
+static void *writer_main(void *arg)
 {
-    hb_node *list = q.head, *last = NULL;
-    *n = 0;
-    for (hb_node *p = q.head; p != NULL && *n < HB_BATCH_MAX; p = p->next) {
-        p->taken = 1;
-        last = p;
-        (*n)++;
-    }
-    q.head = last ? last->next : NULL;
-    if (q.head == NULL)
-        q.tail = NULL;
-    if (last)
-        last->next = NULL;
-    return list;
-}
-
-rf_err hb_batch_submit(rf_server *srv, const char *device_id, const agent_heartbeat *hb,
-                       int *duplicate, rf_error *err)
-{
-    hb_node self;
-    memset(&self, 0, sizeof(self));
-    self.job.device_id = device_id;
-    self.job.hb = hb;
+    hb_node **nodes = calloc(HB_BATCH_MAX, sizeof(*nodes));
+    (void)arg;
     pthread_mutex_lock(&q.mu);
-    if (q.tail)
-        q.tail->next = &self;
-    else
-        q.head = &self;
-    q.tail = &self;
-    while (!self.done) {
-        if (self.taken || q.leading >= HB_BATCH_LEADERS) {
+    while (nodes != NULL) {
+        while (q.head == NULL && !q.stop)
             pthread_cond_wait(&q.cv, &q.mu);
-            continue;
-        }
-        q.leading++;
-        int gather = q.last_n > 1; /* alone, a heartbeat waits for nobody */
-        pthread_mutex_unlock(&q.mu);
-        if (gather)
+        if (q.head == NULL)
+            break; /* stopping, and nothing left */
+        if (q.last_n > 1 && !q.stop) {
+            pthread_mutex_unlock(&q.mu);
             sleep_ms(HB_BATCH_GATHER_MS);
-        pthread_mutex_lock(&q.mu);
-        int n = 0;
-        hb_node *list = take(&n);
-        if (n > 0)
-            q.last_n = n;
-        pthread_mutex_unlock(&q.mu);
-        if (n > 0)
-            run_batch(srv, list, n);
-        pthread_mutex_lock(&q.mu);
-        for (hb_node *p = list; p != NULL;) {
-            hb_node *next = p->next; /* p may be gone once done is seen */
-            p->done = 1;
-            p = next;
+            pthread_mutex_lock(&q.mu);
         }
-        q.leading--;
-        pthread_cond_broadcast(&q.cv);
+        int n = take(nodes);
+        if (n == 0)
+            continue;
+        q.last_n = n;
+        if (q.head != NULL)
+            pthread_cond_signal(&q.cv); /* more for another writer */
+        pthread_mutex_unlock(&q.mu);
+        qsort(nodes, (size_t)n, sizeof(*nodes), by_device);
+        store_batch(nodes, n);
+        for (int i = 0; i + 1 < n; i++)
+            nodes[i]->next = nodes[i + 1];
+        finish(nodes[0]);
+        pthread_mutex_lock(&q.mu);
     }
     pthread_mutex_unlock(&q.mu);
-    *duplicate = self.job.duplicate;
-    if (self.job.rc != RF_OK && err != NULL)
-        *err = self.job.err;
-    return self.job.rc;
+    free(nodes);
+    return NULL;
+}
+
+rf_err hb_batch_start(rf_server *srv)
+{
+    pthread_mutex_lock(&q.mu);
+    q.srv = srv;
+    q.stop = 0;
+    q.running = 1;
+    rf_err rc = RF_OK;
+    for (q.nth = 0; q.nth < HB_BATCH_WRITERS; q.nth++)
+        if (pthread_create(&q.th[q.nth], NULL, writer_main, NULL) != 0) {
+            rc = RF_ERR_INTERNAL;
+            break;
+        }
+    pthread_mutex_unlock(&q.mu);
+    if (rc != RF_OK)
+        hb_batch_stop();
+    return rc;
+}
+
+void hb_batch_stop(void)
+{
+    pthread_mutex_lock(&q.mu);
+    int nth = q.nth;
+    q.stop = 1;
+    q.running = 0;
+    pthread_cond_broadcast(&q.cv);
+    pthread_mutex_unlock(&q.mu);
+    for (int i = 0; i < nth; i++)
+        pthread_join(q.th[i], NULL);
+    pthread_mutex_lock(&q.mu);
+    q.nth = 0;
+    pthread_mutex_unlock(&q.mu);
+}
+
+void hb_batch_enqueue(agent_hb_job *job, hb_done_fn done, void *ctx)
+{
+    hb_node *node = calloc(1, sizeof(*node));
+    pthread_mutex_lock(&q.mu);
+    if (node == NULL || !q.running) {
+        pthread_mutex_unlock(&q.mu);
+        free(node);
+        job->rc = node == NULL ? RF_ERR_NOMEM : RF_ERR_UNAVAILABLE;
+        rf_error_set(&job->err, job->rc, "heartbeat not stored: %s",
+                     node == NULL ? "out of memory" : "server is shutting down");
+        done(ctx);
+        return;
+    }
+    node->job = job;
+    node->done = done;
+    node->ctx = ctx;
+    if (q.tail != NULL)
+        q.tail->next = node;
+    else
+        q.head = node;
+    q.tail = node;
+    pthread_cond_signal(&q.cv);
+    pthread_mutex_unlock(&q.mu);
 }

@@ -57,6 +57,12 @@ typedef struct rf_req {
      * resumed = 1 after a wake-up (see rf_server_notify) or the deadline. */
     int64_t wait_until_ms;
     int resumed;
+    /* Background work: a handler that handed the request to another thread
+     * returns RF_HTTP_PARK; that thread calls rf_park_done(req->park) once,
+     * when the work is finished, and the handler is called again with
+     * resumed = 1. NULL when the request did not come through the HTTP
+     * server (the handler must then do the work itself). */
+    struct rf_park *park;
     void *handler_state; /* handler-owned; freed with handler_state_free */
     void (*handler_state_free)(void *);
 } rf_req;
@@ -87,8 +93,13 @@ typedef struct rf_resp {
 
 typedef enum rf_http_result {
     RF_HTTP_DONE = 0, /* resp is filled in */
-    RF_HTTP_SUSPEND   /* long-poll: call again later (see rf_req.wait_until_ms) */
+    RF_HTTP_SUSPEND,  /* long-poll: call again later (see rf_req.wait_until_ms) */
+    RF_HTTP_PARK      /* background work: call again after rf_park_done (see rf_req.park) */
 } rf_http_result;
+
+/* Ends a parked request's wait (any thread, exactly once per RF_HTTP_PARK);
+ * park is an rf_req's park. The request may be gone when this returns. */
+void rf_park_done(void *park);
 
 /* Fills resp with json (steals the reference) and status. */
 void rf_resp_json(rf_resp *resp, int status, json_t *json);

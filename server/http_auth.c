@@ -1,8 +1,10 @@
 /* Who is asking: turns the Authorization header into an rf_principal by
  * looking the SHA-256 of the token up in the database (user tokens, device
  * tokens) or comparing it, in constant time, with the enrollment key. It never
- * logs or keeps a token, and caches nothing: a revoked token stops working on
- * the next request. */
+ * logs or keeps a token. Device tokens found are remembered by digest for a
+ * minute (auth_cache.h); user tokens are looked up every time, so a revoked
+ * user token stops working on the next request. */
+#include "auth_cache.h"
 #include "http_internal.h"
 #include "rf_crypto.h"
 #include "rf_util.h"
@@ -46,7 +48,15 @@ static rf_err lookup(rf_server *srv, const char *tok, size_t len, rf_principal *
     rf_error e = {0};
     rf_err rc;
 
-    rf_sha256_hex(tok, len, hash);
+    uint8_t digest[RF_SHA256_LEN];
+    rf_sha256(tok, len, digest);
+    if (strncmp(tok, "rfd_", 4) == 0 &&
+        auth_cache_get(srv->auth_cache, digest, rf_monotonic_ms(), out->device_id)) {
+        out->kind = RF_PRINCIPAL_DEVICE;
+        memcpy(out->name, out->device_id, sizeof(out->device_id));
+        return RF_OK;
+    }
+    rf_hex_encode(digest, sizeof(digest), hash);
     rc = store_acquire(srv->store, AUTH_DB_TIMEOUT_MS, &db);
     if (rc != RF_OK)
         return RF_ERR_UNAVAILABLE;
@@ -62,6 +72,7 @@ static rf_err lookup(rf_server *srv, const char *tok, size_t len, rf_principal *
         if (rc == RF_OK) {
             out->kind = RF_PRINCIPAL_DEVICE;
             memcpy(out->name, out->device_id, sizeof(out->device_id));
+            auth_cache_put(srv->auth_cache, digest, out->device_id, rf_monotonic_ms());
         }
     }
     store_release(srv->store, db);

@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,16 @@ struct http_server {
     atomic_int in_flight;
 };
 
+/* A request parked for background work (rf_req.park). Its fields change
+ * only under park_mu, which outlives every request. */
+struct rf_park {
+    struct MHD_Connection *conn;
+    int done;      /* the work finished before the connection was suspended */
+    int suspended; /* waiting for rf_park_done */
+};
+
+static pthread_mutex_t park_mu = PTHREAD_MUTEX_INITIALIZER;
+
 typedef struct http_request {
     http_server *h;
     struct MHD_Connection *conn;
@@ -45,6 +56,8 @@ typedef struct http_request {
     int path_err; /* rf_err from splitting the path */
     int authed;
     int suspended; /* the last handler call asked to wait */
+    int parked;    /* the last handler call handed the request to background work */
+    struct rf_park park;
     int queued;
     int status;
     int64_t started_ms;
@@ -93,6 +106,8 @@ static http_request *request_new(http_server *h, struct MHD_Connection *c, const
     r->req.query = query_cb;
     r->req.header = header_cb;
     r->req.impl = r;
+    r->park.conn = c;
+    r->req.park = &r->park;
     r->path_err = http_path_split(url, r->path, sizeof(r->path), r->req.parts, RF_MAX_PATH_PARTS,
                                   &r->req.nparts, &(int){0});
     r->req.if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
@@ -201,12 +216,45 @@ static void too_large_msg(const http_request *r, char *out, size_t n)
     snprintf(out, n, "body: larger than the limit of %zu bytes", r->body.cap);
 }
 
-/* Calls the router (again after a wake-up) and either queues the answer or
- * suspends the connection for a long-poll. */
+/* 1 when the connection is now suspended until rf_park_done; 0 when the
+ * work is already done (call the handler again now). */
+static int park(struct rf_park *p)
+{
+    int suspended = 0;
+    pthread_mutex_lock(&park_mu);
+    if (p->done) {
+        p->done = 0;
+    } else {
+        p->suspended = suspended = 1;
+        MHD_suspend_connection(p->conn);
+    }
+    pthread_mutex_unlock(&park_mu);
+    return suspended;
+}
+
+void rf_park_done(void *arg)
+{
+    struct rf_park *p = arg;
+    pthread_mutex_lock(&park_mu);
+    if (p->suspended) {
+        p->suspended = 0;
+        MHD_resume_connection(p->conn); /* the request may be freed from here on */
+    } else {
+        p->done = 1;
+    }
+    pthread_mutex_unlock(&park_mu);
+}
+
+/* Calls the router (again after a wake-up) and either queues the answer,
+ * suspends the connection for a long-poll, or parks it for background work. */
 static enum MHD_Result run_handler(http_request *r)
 {
     rf_server *srv = r->h->srv;
 
+    if (r->parked) {
+        r->parked = 0;
+        r->req.resumed = 1;
+    }
     if (r->suspended) {
         /* Called again by libmicrohttpd after a resume: a wake-up or the deadline. */
         r->suspended = 0;
@@ -222,6 +270,14 @@ static enum MHD_Result run_handler(http_request *r)
         res = rf_api_dispatch(srv, &r->req, &r->resp);
         if (res == RF_HTTP_DONE)
             return send_resp(r);
+        if (res == RF_HTTP_PARK) {
+            if (park(&r->park)) {
+                r->parked = 1;
+                return MHD_YES;
+            }
+            r->req.resumed = 1;
+            continue;
+        }
         switch (
             http_waiters_suspend(r->h->waiters, &r->waiter, r->conn, r->req.wait_until_ms, gen)) {
         case HTTP_WAIT_SUSPENDED:

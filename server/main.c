@@ -9,6 +9,9 @@
 #include "keys_cmd.h"
 #include "pg_listen.h"
 #include "webhook.h"
+#include "assign_cache.h"
+#include "auth_cache.h"
+#include "hb_batch.h"
 #include "hb_retention.h"
 #include "rf_crypto.h"
 #include "rf_log.h"
@@ -26,6 +29,9 @@
 
 #define EXIT_CONFIG 2
 #define DRAIN_MS 5000
+#define AUTH_CACHE_ENTRIES 131072  /* device tokens remembered (about 11 MiB) */
+#define ASSIGN_CACHE_ENTRIES 32768 /* assignment answers remembered (about 1 KiB each) */
+#define ASSIGN_CACHE_MAX_AGE_MS 30000
 
 static const char *env_get(const char *name)
 {
@@ -207,8 +213,13 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    if (hb_batch_start(srv) != RF_OK) {
+        fail("cannot start the heartbeat writers", NULL);
+        return 1;
+    }
     if (http_server_start(srv, &http, &port, &e) != RF_OK) {
         fail("cannot start HTTP", &e);
+        hb_batch_stop();
         return 1;
     }
     rf_snprintf(portstr, sizeof(portstr), "%d", port);
@@ -248,6 +259,7 @@ static int serve_until_signal(rf_server *srv, const char *port_file)
     code = 0;
 out:
     http_server_stop(http, DRAIN_MS);
+    hb_batch_stop(); /* after HTTP: no request is left parked on it */
     if (evaluator)
         rf_evaluator_stop(srv);
     if (refresher)
@@ -286,8 +298,16 @@ static int cmd_serve(const config_cli *cli)
         goto out;
     }
     srv->notify_impl = waiters;
+    if (auth_cache_new(AUTH_CACHE_ENTRIES, AUTH_CACHE_TTL_MS, &srv->auth_cache) != RF_OK ||
+        assign_cache_new(ASSIGN_CACHE_ENTRIES, ASSIGN_CACHE_MAX_AGE_MS, &srv->assign_cache) !=
+            RF_OK) {
+        fail("out of memory", NULL);
+        goto out;
+    }
     code = serve_until_signal(srv, cli->port_file);
 out:
+    auth_cache_free(srv->auth_cache);
+    assign_cache_free(srv->assign_cache);
     srv->notify_impl = NULL;
     http_waiters_free(waiters);
     store_close(srv->store);

@@ -5,11 +5,14 @@
  * never touches the pool, never blocks longer than LISTEN_POLL_MS between
  * checks of its stop flag, and never stops on a database error. */
 #include "pg_listen.h"
+#include "assign_cache.h"
 #include "rf_log.h"
+#include "store_agent.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 
 #define LISTEN_POLL_MS 250
@@ -38,7 +41,7 @@ static PGconn *connect_and_listen(const char *url)
         PQfinish(c);
         return NULL;
     }
-    PGresult *r = PQexec(c, "LISTEN " PG_LISTEN_CHANNEL);
+    PGresult *r = PQexec(c, "LISTEN " PG_LISTEN_CHANNEL "; LISTEN " STORE_DEVICES_CHANNEL);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) {
@@ -46,6 +49,22 @@ static PGconn *connect_and_listen(const char *url)
         return NULL;
     }
     return c;
+}
+
+/* Drops the cached assignment answers of the devices named in payload
+ * ("id,id,…"); the generation is left alone, so no long-poll wakes up. */
+static void forget_devices(rf_server *srv, const char *payload)
+{
+    char id[64];
+    while (payload != NULL && *payload != '\0') {
+        size_t n = strcspn(payload, ",");
+        if (n > 0 && n < sizeof(id)) {
+            memcpy(id, payload, n);
+            id[n] = '\0';
+            assign_cache_forget(srv->assign_cache, id);
+        }
+        payload += n + (payload[n] == ',');
+    }
 }
 
 /* Waits for notifications until the connection fails or stop is set. */
@@ -62,7 +81,10 @@ static void listen_loop(rf_server *srv, PGconn *c)
         int got = 0;
         PGnotify *n;
         while ((n = PQnotifies(c)) != NULL) {
-            got = 1;
+            if (strcmp(n->relname, STORE_DEVICES_CHANNEL) == 0)
+                forget_devices(srv, n->extra);
+            else
+                got = 1;
             PQfreemem(n);
         }
         if (got)

@@ -39,6 +39,8 @@ typedef struct rf_server {
     /* generation: bumped whenever anything that changes assignments happens
      * (rollout transition, halt, ring change). Long-polls wait on it. */
     void *notify_impl;
+    struct auth_cache *auth_cache;     /* device tokens resolved lately; owned; may be NULL */
+    struct assign_cache *assign_cache; /* answers served lately; owned; may be NULL */
 } rf_server;
 
 /* Bumps the assignment generation and wakes every suspended long-poll so it

@@ -94,9 +94,16 @@ typedef struct agent_hb_job {
     const char *device_id;
     const agent_heartbeat *hb;
     int duplicate;
+    int changed; /* what the device runs, installs or is exposed to changed */
     rf_err rc;
     rf_error err;
 } agent_hb_job;
+
+/* The notification channel that names devices whose assignment inputs
+ * changed (payload: device ids, comma-separated, at most
+ * STORE_DEVICES_NOTIFY_MAX bytes), sent on commit of a heartbeat batch. */
+#define STORE_DEVICES_CHANNEL "ringfence_devices"
+#define STORE_DEVICES_NOTIFY_MAX 7000
 
 /* Stores n heartbeats in one transaction, each as store_agent_heartbeat
  * would, inside its own savepoint: one that is refused (unknown device, bad

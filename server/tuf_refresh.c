@@ -61,6 +61,9 @@ static rf_err follow_root(rf_server *srv, rf_db *db, long long root_version, rf_
     }
     fresh->root_version = root.version;
     tuf_keys_install(srv, fresh);
+    /* Answers signed with the old director key must go: cached ones are
+     * dropped and long-polls re-read (see assign_cache.h). */
+    rf_server_notify(srv);
     rf_snprintf(v, sizeof(v), "%lld", root.version);
     rf_log(RF_LOG_INFO, "tuf: online keys loaded and checked against root", "root_version", v,
            NULL);

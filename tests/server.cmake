@@ -7,6 +7,7 @@ rf_unit_test(check_validate SOURCES unit/check_validate.c LIBS rf_server)
 rf_unit_test(check_config SOURCES unit/check_config.c LIBS rf_server)
 rf_unit_test(check_ticker SOURCES unit/check_ticker.c LIBS rf_server)
 rf_unit_test(check_hb_partition SOURCES unit/check_hb_partition.c LIBS rf_server)
+rf_unit_test(check_caches SOURCES unit/check_caches.c LIBS rf_server)
 
 # rollout engineer: add below
 
