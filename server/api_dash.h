@@ -28,6 +28,8 @@ typedef enum api_page_kind {
     API_PAGE_DEVICES = 0, /* key "id" ascending */
     API_PAGE_ROLLOUTS,    /* key "id" descending (newest first) */
     API_PAGE_BUNDLES,     /* key "id" descending */
+    API_PAGE_WEBHOOKS,    /* key "id" ascending */
+    API_PAGE_DELIVERIES,  /* webhook deliveries: key "id" descending; filter state */
 } api_page_kind;
 
 #define API_PAGE_KEY_MAX 64

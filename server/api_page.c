@@ -1,11 +1,10 @@
 /* Cursor pagination and filters for the list routes (devices, rollouts,
- * bundles): reads and checks `limit`, `cursor` and the filters named in the
- * query string, for the handler to hand to its store query (keyset
- * pagination in SQL), and shapes the answer. A cursor is opaque to clients
- * (the hex form of the last item's key), so lists may change their key later
- * without breaking them; it stays valid when items are added or removed. It
- * never touches the database, and a list asked for without `limit` is
- * answered whole, as before. */
+ * bundles, webhooks and their deliveries): reads and checks `limit`, `cursor` and the filters named
+ * in the query string, for the handler to hand to its store query (keyset pagination in SQL), and
+ * shapes the answer. A cursor is opaque to clients (the hex form of the last item's key), so lists
+ * may change their key later without breaking them; it stays valid when items are added or removed.
+ * It never touches the database, and a list asked for without `limit` is answered whole, as before.
+ */
 #include "api_dash.h"
 #include "rf_crypto.h"
 #include "rf_util.h"
@@ -17,14 +16,16 @@
 #define MAX_LABELS 8
 #define LABELS_MAX_LEN 511
 
-static const char kind_letter[] = {'d', 'r', 'b'};
+static const char kind_letter[] = {'d', 'r', 'b', 'w', 'l'};
 
 /* Which filters each kind takes: channel, state, ring, label, version,
  * bundle_id, online. */
-static const unsigned char allowed[3][7] = {
+static const unsigned char allowed[5][7] = {
     {1, 1, 1, 1, 1, 1, 1}, /* devices */
     {1, 1, 1, 0, 1, 1, 0}, /* rollouts */
     {1, 0, 0, 0, 1, 0, 0}, /* bundles */
+    {0, 0, 0, 0, 0, 0, 0}, /* webhooks */
+    {0, 1, 0, 0, 0, 0, 0}, /* webhook deliveries */
 };
 static const char *const filter_names[7] = {"channel", "state",     "ring",  "label",
                                             "version", "bundle_id", "online"};

@@ -14,11 +14,11 @@ json_t *api_rollout_json(const store_rollout *r, const json_t *holds);
 /* The health answer (new reference); failures is stolen. */
 json_t *api_rollout_health_json(const store_rollout *r, json_t *failures);
 /* Adds to each stage of a health object (from api_rollout_health_json) the
- * sequential test against the control ("statistics", and "would_halt" from
- * it) and its time series ("series": the stage's points from points, an
- * object stage index → array, borrowed; NULL for none). */
-void api_rollout_health_add_stats(json_t *health, const store_rollout *r, long long control,
-                                  long long control_failed, json_t *points);
+ * sequential test against the stage's control as r->info[] holds it
+ * (store_series_control): "statistics", and "would_halt" from it; and its
+ * time series ("series": the stage's points from points, an object stage
+ * index → array, borrowed; NULL for none). */
+void api_rollout_health_add_stats(json_t *health, const store_rollout *r, json_t *points);
 
 /* The rollout object of r (read with its figures) with the holds of its
  * channel, read now; NULL on any failure. New reference. */

@@ -140,8 +140,7 @@ json_t *api_rollout_health_json(const store_rollout *r, json_t *failures)
                      health_policy_to_json(&r->policy), "stages", stages, "failures", failures);
 }
 
-void api_rollout_health_add_stats(json_t *health, const store_rollout *r, long long control,
-                                  long long control_failed, json_t *points)
+void api_rollout_health_add_stats(json_t *health, const store_rollout *r, json_t *points)
 {
     json_t *stages = json_object_get(health, "stages");
     for (int i = 0; i < r->sm.nstages && (size_t)i < json_array_size(stages); i++) {
@@ -149,7 +148,7 @@ void api_rollout_health_add_stats(json_t *health, const store_rollout *r, long l
         json_t *pts;
         char key[12];
         health_stat st;
-        stage_series_stat(r, i, control, control_failed, &st);
+        stage_series_stat(r, i, r->info[i].control_devices, r->info[i].control_failed, &st);
         json_object_set_new(stage, "statistics", health_stat_to_json(&st));
         json_object_set_new(stage, "would_halt", json_boolean(health_verdict_halts(st.verdict)));
         rf_snprintf(key, sizeof(key), "%d", i);

@@ -200,7 +200,6 @@ static rf_http_result health(rf_server *srv, rf_req *req, rf_resp *resp, long lo
 {
     store_rollout *r = NULL;
     json_t *failures = NULL, *points = NULL, *out = NULL;
-    long long cdev = 0, cfail = 0;
     rf_db *db = NULL;
     rf_error e = {0};
     if (!rf_require_role(req, resp, RF_ROLE_VIEWER))
@@ -214,12 +213,12 @@ static rf_http_result health(rf_server *srv, rf_req *req, rf_resp *resp, long lo
     if (rc == RF_OK)
         rc = store_rollout_failures(db, id, MAX_FAILURES, &failures, &e);
     if (rc == RF_OK)
-        rc = store_series_control(db, id, r->channel, &cdev, &cfail, &e);
+        rc = store_series_control(db, r, &e);
     if (rc == RF_OK)
         rc = store_series_list(db, id, 0, MAX_SERIES, &points, &e);
     store_release(srv->store, db);
     if (rc == RF_OK && (out = api_rollout_health_json(r, failures)) != NULL)
-        api_rollout_health_add_stats(out, r, cdev, cfail, points);
+        api_rollout_health_add_stats(out, r, points);
     if (rc == RF_OK)
         rf_resp_json(resp, 200, out);
     else

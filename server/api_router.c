@@ -52,7 +52,12 @@ static const route routes[] = {
     {"events/stream", "GET", api_events_stream},
     {"whoami", "GET", api_whoami},
     {"fleet", "GET", api_fleet},
-    {"webhooks/deliveries", "GET", api_webhook_deliveries},
+    {"webhooks", "GET POST", api_webhooks},
+    {"webhooks/deliveries", "GET", api_webhooks},
+    {"webhooks/*", "GET PATCH DELETE", api_webhooks},
+    {"webhooks/*/deliveries", "GET", api_webhooks},
+    {"webhooks/*/test", "POST", api_webhooks},
+    {"webhooks/*/rotate-secret", "POST", api_webhooks},
 };
 
 /* 1 when parts[0..n) match pattern. */

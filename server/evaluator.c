@@ -52,10 +52,10 @@ static void log_rollout(rf_log_level lvl, const char *msg, long long id, const c
 
 /* The first started stage whose sequential test or backstop calls for a
  * halt, with its figures in *st, or -1 (st then holds nothing useful). */
-static int stage_to_halt(const store_rollout *r, long long cdev, long long cfail, health_stat *st)
+static int stage_to_halt(const store_rollout *r, health_stat *st)
 {
     for (int s = 0; s <= r->sm.stage && s < r->sm.nstages; s++) {
-        stage_series_stat(r, s, cdev, cfail, st);
+        stage_series_stat(r, s, r->info[s].control_devices, r->info[s].control_failed, st);
         if (health_verdict_halts(st->verdict))
             return s;
     }
@@ -77,7 +77,6 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
     store_rollout *r = calloc(1, sizeof(*r));
     rf_error e = {0};
     int newly = 0;
-    long long cdev = 0, cfail = 0;
     health_stat st;
     if (r == NULL)
         return RF_ERR_NOMEM;
@@ -94,15 +93,16 @@ static rf_err evaluate_one(rf_db *db, long long id, int *notify)
     }
     if (rc == RF_OK)
         rc = store_rollout_fill_counts(db, r, 1, 0, &e);
-    if (rc == RF_OK) /* the control: devices of the same rings not on the bundle */
-        rc = store_series_control(db, r->id, r->channel, &cdev, &cfail, &e);
+    /* The control of each stage: devices of the same rings not on the bundle,
+     * failures over the stage's window. One snapshot drives the halt, the
+     * harm gate, the time series and the gauges. */
+    if (rc == RF_OK)
+        rc = store_series_control(db, r, &e);
     if (rc != RF_OK)
         goto out;
-    r->control_devices = cdev; /* one snapshot drives the halt and the harm gate */
-    r->control_failed = cfail;
-    stage_series_record_control(db, r, cdev, cfail); /* the time series and gauges */
+    stage_series_record(db, r);
     metrics_decision decision = METRICS_DECIDE_HOLD;
-    int halt_stage = stage_to_halt(r, cdev, cfail, &st);
+    int halt_stage = stage_to_halt(r, &st);
     if (halt_stage >= 0) {
         rc = store_eval_halt(db, r, halt_stage, &r->info[halt_stage].counts, &st, &e);
         if (rc == RF_OK) {

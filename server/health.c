@@ -276,3 +276,13 @@ int health_should_halt(const health_policy *p, long long exposed, long long fail
         return 0;
     return health_failure_rate(exposed, failed) >= p->max_failure_rate;
 }
+
+int64_t health_control_since(int64_t stage_started_s, int64_t first_exposed_s, int64_t now_s)
+{
+    int64_t since = stage_started_s;
+    if (stage_started_s <= 0)
+        return now_s;
+    if (first_exposed_s > since)
+        since = first_exposed_s;
+    return since < now_s ? since : now_s;
+}

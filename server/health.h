@@ -142,4 +142,13 @@ double health_failure_rate(long long exposed, long long failed);
  * max_failure_rate and failed >= min_failed_devices. */
 int health_should_halt(const health_policy *p, long long exposed, long long failed);
 
+/* The start of a stage's control window (seconds since the epoch): the
+ * control's failures count only when reported at or after it, so that the
+ * stage and its control are watched over the same stretch of time. It is the
+ * stage's first exposure (first_exposed_s; 0: none yet), never before the
+ * stage started; the stage's start while nothing is exposed; and now_s (an
+ * empty window) for a stage that has not started (stage_started_s 0). Never
+ * after now_s. */
+int64_t health_control_since(int64_t stage_started_s, int64_t first_exposed_s, int64_t now_s);
+
 #endif

@@ -7,6 +7,7 @@
  * Ville's inequality it crosses 1/alpha with probability at most alpha
  * however often it is looked at. Nothing here reads a clock or does I/O. */
 #include "health_stat.h"
+#include "rf_util.h"
 
 #include <math.h>
 
@@ -65,6 +66,7 @@ void health_stat_eval(const health_policy *p, long long exposed, long long faile
     out->statistic = 0.0;
     out->safe_statistic = 0.0;
     out->verdict = HEALTH_VERDICT_CONTINUE;
+    out->control_since_s = 0;
     if (out->exposed > 0 && out->control > 0) {
         double n1 = (double)out->exposed, n0 = (double)out->control;
         double x1 = (double)out->failed, x0 = (double)out->control_failed;
@@ -82,12 +84,20 @@ void health_stat_eval(const health_policy *p, long long exposed, long long faile
 
 json_t *health_stat_to_json(const health_stat *s)
 {
-    return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "verdict",
-                     health_verdict_name(s->verdict), "exposed", (json_int_t)s->exposed, "failed",
-                     (json_int_t)s->failed, "failure_rate", s->failure_rate, "control_devices",
-                     (json_int_t)s->control, "control_failed", (json_int_t)s->control_failed,
-                     "control_rate", s->control_rate, "statistic", s->statistic,
-                     "statistic_threshold", s->upper, "safe_statistic", s->safe_statistic,
-                     "safe_threshold", s->safe_threshold, "max_failure_rate", s->max_failure_rate,
-                     "min_failed_devices", s->min_failed_devices);
+    char since[32];
+    json_t *j;
+    if (s->control_since_s > 0)
+        rf_time_iso(s->control_since_s, since);
+    j = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "verdict",
+                  health_verdict_name(s->verdict), "exposed", (json_int_t)s->exposed, "failed",
+                  (json_int_t)s->failed, "failure_rate", s->failure_rate, "control_devices",
+                  (json_int_t)s->control, "control_failed", (json_int_t)s->control_failed,
+                  "control_rate", s->control_rate, "statistic", s->statistic, "statistic_threshold",
+                  s->upper, "safe_statistic", s->safe_statistic, "safe_threshold",
+                  s->safe_threshold, "max_failure_rate", s->max_failure_rate, "min_failed_devices",
+                  s->min_failed_devices);
+    if (j != NULL)
+        json_object_set_new(j, "control_since",
+                            s->control_since_s > 0 ? json_string(since) : json_null());
+    return j;
 }

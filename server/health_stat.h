@@ -31,6 +31,10 @@ typedef struct health_stat {
     double max_failure_rate;
     int min_failed_devices;
     health_verdict verdict;
+    /* The start of the control's window (health_control_since), seconds
+     * since the epoch; 0: not known. The caller sets it after the evaluation
+     * (health_stat_eval leaves it 0); it is shown as "control_since". */
+    int64_t control_since_s;
 } health_stat;
 
 const char *health_verdict_name(health_verdict v); /* "continue", "harmful", … */
@@ -47,7 +51,8 @@ int health_verdict_halts(health_verdict v);
 void health_stat_eval(const health_policy *p, long long exposed, long long failed,
                       long long control, long long control_failed, health_stat *out);
 
-/* The figures of *s as a new JSON object (for events and the API). */
+/* The figures of *s as a new JSON object (for events and the API), with
+ * "control_since" an ISO 8601 time, or null when not known. */
 json_t *health_stat_to_json(const health_stat *s);
 
 #endif

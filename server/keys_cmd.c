@@ -3,12 +3,15 @@
  * writing root files. init creates the whole repository in one transaction
  * (root version 1, the first targets, snapshot and timestamp) and writes the
  * key files before it commits; it refuses to overwrite any key file, and it
- * leaves an initialised repository alone. No private key is ever printed. */
+ * leaves an initialised repository alone. init also creates the webhook
+ * master key when the keys directory has none. No private key is ever
+ * printed. */
 #include "keys_cmd.h"
 #include "rf_util.h"
 #include "store_tuf.h"
 #include "tuf_keys.h"
 #include "tuf_publish.h"
+#include "webhook_key.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -363,6 +366,25 @@ static int init_repository(const config_cli *cli, rf_db *db, int n, int threshol
     return rc == RF_OK ? 0 : 1;
 }
 
+/* Creates the webhook master key when the keys directory has none (it is
+ * never replaced: the secrets of existing webhooks derive from it). */
+static int webhook_key_init(const config_cli *cli)
+{
+    webhook_key key;
+    rf_error e = {0};
+    int created = 0;
+    rf_err rc = webhook_key_ensure(cli->cfg.keys_dir, &key, &created, &e);
+    if (rc != RF_OK) {
+        keys_fail("cannot create the webhook master key", &e);
+        return 1;
+    }
+    if (created)
+        printf("  webhook master key %s/%s (key id %s)\n", cli->cfg.keys_dir, WEBHOOK_KEY_FILE,
+               key.id);
+    webhook_key_wipe(&key);
+    return 0;
+}
+
 int keys_cmd_init(const config_cli *cli)
 {
     int n = keys_count(cli->root_keys, 3);
@@ -393,7 +415,7 @@ int keys_cmd_init(const config_cli *cli)
     code = init_repository(cli, db, n, threshold);
 out:
     keys_close_db(store, db);
-    return code;
+    return code == 0 ? webhook_key_init(cli) : code;
 }
 
 int keys_cmd_show_root(const config_cli *cli)

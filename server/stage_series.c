@@ -21,6 +21,7 @@ void stage_series_stat(const store_rollout *r, int stage, long long control_devi
     p.max_failure_rate = plan_stage_max_failure_rate(&r->sm.stages[stage], p.max_failure_rate);
     health_stat_eval(&p, r->info[stage].counts.exposed, r->info[stage].counts.failed,
                      control_devices, control_failed, out);
+    out->control_since_s = r->info[stage].control_since_s;
 }
 
 void stage_series_point(const store_rollout *r, int stage, long long control_devices,
@@ -69,20 +70,13 @@ static void publish(const store_rollout *r, const series_point *p)
 
 void stage_series_record(rf_db *db, const store_rollout *r)
 {
-    long long cdev = 0, cfail = 0;
-    if (store_series_control(db, r->id, r->channel, &cdev, &cfail, NULL) == RF_OK)
-        stage_series_record_control(db, r, cdev, cfail);
-}
-
-void stage_series_record_control(rf_db *db, const store_rollout *r, long long cdev, long long cfail)
-{
     rf_error e = {0};
     rf_err rc = RF_OK;
 
     for (int s = 0; rc == RF_OK && s <= r->sm.stage && s < r->sm.nstages; s++) {
         series_point p;
         int recorded = 0;
-        stage_series_point(r, s, cdev, cfail, &p);
+        stage_series_point(r, s, r->info[s].control_devices, r->info[s].control_failed, &p);
         publish(r, &p);
         rc = store_series_record(db, &p, SERIES_MIN_GAP_S, &recorded, &e);
     }

@@ -16,16 +16,15 @@ void stage_series_point(const store_rollout *r, int stage, long long control_dev
                         long long control_failed, series_point *out);
 
 /* The sequential test of stage `stage` of r against the control (see
- * health_stat.h), under the policy with the stage's own max_failure_rate.
- * Pure. */
+ * health_stat.h), under the policy with the stage's own max_failure_rate;
+ * out->control_since_s is the stage's r->info[stage].control_since_s. Pure. */
 void stage_series_stat(const store_rollout *r, int stage, long long control_devices,
                        long long control_failed, health_stat *out);
 
-/* Records a point for every started stage of r and sets their gauges. Errors
- * are logged and otherwise ignored: the time series never stops a halt. */
+/* Records a point for every started stage of r, with each stage's control
+ * figures as r->info[] holds them (store_series_control), and sets their
+ * gauges. Errors are logged and otherwise ignored: the time series never
+ * stops a halt. */
 void stage_series_record(rf_db *db, const store_rollout *r);
-/* The same with the control's figures already read (the evaluator's). */
-void stage_series_record_control(rf_db *db, const store_rollout *r, long long control_devices,
-                                 long long control_failed);
 
 #endif

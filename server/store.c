@@ -2,13 +2,17 @@
  * named queries through. A fixed number of connections is checked out under a
  * mutex and condition variable with a timeout; a broken connection is
  * reconnected at its next checkout, and a connection is never handed out with
- * a transaction left open. It never builds SQL from input: parameters only. */
+ * a transaction left open. Each connection prepares the statements it runs
+ * (up to STORE_PREPARED_MAX distinct texts), so a statement is parsed and
+ * planned once per connection, not once per call. It never builds SQL from
+ * input: parameters only. */
 #include "store_internal.h"
 #include "metrics.h"
 #include "rf_log.h"
 #include "rf_util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +21,29 @@
 #define STORE_STATEMENT_TIMEOUT_MS "10000"
 #define STORE_CONNECT_TIMEOUT_S "5"
 #define STORE_RETRY_AFTER_MS 1000 /* after a failed connect, fail fast this long */
+#define STORE_PREPARED_MAX 256 /* statements prepared per connection; later ones run unprepared */
+
+/* A statement prepared on one connection, named after the hash of its text. */
+typedef struct store_prepared {
+    uint64_t hash;
+    char *sql; /* owned: compared in full, so a hash collision cannot mix statements */
+} store_prepared;
 
 struct rf_db {
     PGconn *conn;
     int broken;           /* reconnect before the next use */
     int64_t failed_at_ms; /* monotonic time of the last failed connect */
+    store_prepared prepared[STORE_PREPARED_MAX];
+    int nprepared;
 };
+
+/* Forgets the connection's prepared statements (it is being replaced). */
+static void prepared_clear(rf_db *db)
+{
+    for (int i = 0; i < db->nprepared; i++)
+        free(db->prepared[i].sql);
+    db->nprepared = 0;
+}
 
 struct rf_store {
     pthread_mutex_t mu;
@@ -65,6 +86,7 @@ static rf_err db_connect(rf_store *s, rf_db *db, rf_error *err)
         PQfinish(db->conn);
         db->conn = NULL;
     }
+    prepared_clear(db);
     /* Entries before "dbname" may be overridden by the connection string. */
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
@@ -142,8 +164,10 @@ void store_close(rf_store *s)
 {
     if (!s)
         return;
-    for (int i = 0; s->dbs && i < s->size; i++)
+    for (int i = 0; s->dbs && i < s->size; i++) {
         PQfinish(s->dbs[i].conn);
+        prepared_clear(&s->dbs[i]);
+    }
     free(s->dbs);
     free(s->free);
     free(s->conninfo);
@@ -283,6 +307,44 @@ static rf_err map_failure(rf_db *db, const char *stmt_name, const PGresult *r, r
     return rf_error_set(err, RF_ERR_INTERNAL, "internal database error (%s)", stmt_name);
 }
 
+/* FNV-1a over the statement text. */
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* 1 with the statement's name in name when sql is (now) prepared on db; 0
+ * to run it unprepared (the table is full, or preparing failed: running it
+ * then reports the error the usual way). */
+static int prepare(rf_db *db, const char *sql, int nparams, char name[24])
+{
+    uint64_t h = sql_hash(sql);
+    snprintf(name, 24, "rf_%016llx", (unsigned long long)h);
+    for (int i = 0; i < db->nprepared; i++)
+        if (db->prepared[i].hash == h && strcmp(db->prepared[i].sql, sql) == 0)
+            return 1;
+    for (int i = 0; i < db->nprepared; i++)
+        if (db->prepared[i].hash == h)
+            return 0; /* another text with the same name: never prepared twice */
+    if (db->nprepared >= STORE_PREPARED_MAX)
+        return 0;
+    char *copy = strdup(sql);
+    if (copy == NULL)
+        return 0;
+    PGresult *r = PQprepare(db->conn, name, sql, nparams, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        free(copy);
+        return 0;
+    }
+    db->prepared[db->nprepared++] = (store_prepared){.hash = h, .sql = copy};
+    return 1;
+}
+
 rf_err store_exec_params(rf_db *db, const char *stmt_name, const char *sql, int nparams,
                          const char *const *params, const int *lengths, const int *formats,
                          int result_format, PGresult **out, rf_error *err)
@@ -294,7 +356,11 @@ rf_err store_exec_params(rf_db *db, const char *stmt_name, const char *sql, int 
     *out = NULL;
     if (!db || !db->conn || db->broken)
         return rf_error_set(err, RF_ERR_UNAVAILABLE, "database unavailable");
-    r = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats, result_format);
+    char name[24];
+    if (prepare(db, sql, nparams, name))
+        r = PQexecPrepared(db->conn, name, nparams, params, lengths, formats, result_format);
+    else
+        r = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats, result_format);
     st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         *out = r;

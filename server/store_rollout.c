@@ -274,8 +274,7 @@ rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with
     for (int i = 0; rc == RF_OK && i < n; i++)
         if (rows[i].policy.require_not_harmful &&
             (rows[i].sm.state == ROLLOUT_ACTIVE || rows[i].sm.state == ROLLOUT_PAUSED))
-            rc = store_series_control(db, rows[i].id, rows[i].channel, &rows[i].control_devices,
-                                      &rows[i].control_failed, err);
+            rc = store_series_control(db, &rows[i], err);
     if (rc == RF_OK && with_devices)
         rc = store_fleet_stage_devices(db, rows, n, err);
 out:
@@ -325,7 +324,7 @@ int store_rollout_gates(const store_rollout *r, plan_gate out[PLAN_MAX_GATES])
         s >= r->sm.nstages)
         return 0;
     if (r->policy.require_not_harmful)
-        stage_series_stat(r, s, r->control_devices, r->control_failed, &st);
+        stage_series_stat(r, s, r->info[s].control_devices, r->info[s].control_failed, &st);
     plan_gate_input in = {.harm = r->policy.require_not_harmful ? &st : NULL,
                           .min_ratio = r->policy.min_ratio,
                           .stage = &r->sm.stages[s],

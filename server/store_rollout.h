@@ -24,6 +24,13 @@ typedef struct store_stage_info {
     int64_t approved_s;
     int has_cut; /* the share cut fixed when the stage started */
     assign_key cut;
+    /* The stage's control group over the stage's window (store_series_control):
+     * devices reporting the channel that are not exposed to the rollout, and
+     * how many of them reported a failure since control_since_s
+     * (health_control_since). Filled where the statistics are needed; 0
+     * otherwise. */
+    long long control_devices, control_failed;
+    int64_t control_since_s;
 } store_stage_info;
 
 /* One rollout row with its stages. Times are seconds since the epoch, 0 for
@@ -42,9 +49,6 @@ typedef struct store_rollout {
     char created_by[129];
     char salt[33];
     int64_t now_s; /* the database clock when the row was read */
-    /* The control group (store_series_control), filled with the counts of a
-     * live rollout whose policy requires "not harmful"; 0 otherwise. */
-    long long control_devices, control_failed;
 } store_rollout;
 
 void store_rollout_cleanup(store_rollout *r);             /* NULL-safe; frees halt */
@@ -83,8 +87,8 @@ typedef struct store_rollout_filter {
 rf_err store_rollout_list(rf_db *db, const store_rollout_filter *f, store_rollout **rows, int *n,
                           rf_error *err);
 
-/* Fills info[].counts of every row, the control figures of live rows whose
- * policy requires "not harmful", and info[].devices and window_open when
+/* Fills info[].counts of every row, the control figures (info[].control_*)
+ * of live rows whose policy requires "not harmful", and info[].devices and window_open when
  * with_devices (that one scans every device: the evaluator leaves it out). */
 rf_err store_rollout_fill_counts(rf_db *db, store_rollout *rows, int n, int with_devices,
                                  rf_error *err);

@@ -3,32 +3,81 @@
  * GET /v1/rollouts/ID/health/series. Points are only ever added (and go with
  * their rollout); nothing here decides anything about health. */
 #include "store_series.h"
+#include "health.h"
 #include "store_internal.h"
+#include "store_rollout.h"
 #include "rf_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-rf_err store_series_control(rf_db *db, long long rollout_id, const char *channel,
-                            long long *devices, long long *failed, rf_error *err)
+/* The first exposure of each stage of rollout $1, in seconds. */
+#define FIRST_EXPOSURES_SQL                                                                        \
+    "SELECT stage, floor(extract(epoch FROM min(exposed_at)))::bigint FROM exposures "             \
+    "WHERE rollout_id = $1 GROUP BY stage"
+
+/* Per window start of $3 (seconds, in order): the control devices of
+ * rollout $1 on channel $2, and those whose last new failure is in the
+ * window. The control set is read once for every window. */
+#define CONTROL_SQL                                                                                \
+    "WITH c AS MATERIALIZED (SELECT c.last_failure_at AS f FROM device_channels c "                \
+    "WHERE c.channel = $2 AND NOT EXISTS (SELECT 1 FROM exposures e WHERE e.rollout_id = $1 "      \
+    "AND e.device_id = c.device_id)) "                                                             \
+    "SELECT w.i, (SELECT count(*) FROM c), "                                                       \
+    "(SELECT count(*) FROM c WHERE c.f >= to_timestamp(w.s)) "                                     \
+    "FROM unnest($3::bigint[]) WITH ORDINALITY AS w(s, i) ORDER BY w.i"
+
+/* Sets r->info[s].control_since_s of every stage from its first exposure. */
+static rf_err control_windows(rf_db *db, store_rollout *r, const char *rid, rf_error *err)
+{
+    int64_t first[ROLLOUT_MAX_STAGES] = {0};
+    const char *p[] = {rid};
+    PGresult *res = NULL;
+    rf_err rc = store_exec(db, "series_first_exposures", FIRST_EXPOSURES_SQL, 1, p, &res, err);
+    for (int i = 0; rc == RF_OK && i < PQntuples(res); i++) {
+        long long st = store_get_ll(res, i, 0);
+        if (st >= 0 && st < r->sm.nstages)
+            first[st] = store_get_ll(res, i, 1);
+    }
+    PQclear(res);
+    for (int s = 0; rc == RF_OK && s < r->sm.nstages; s++)
+        r->info[s].control_since_s =
+            health_control_since(r->sm.stages[s].started_s, first[s], r->now_s);
+    return rc;
+}
+
+rf_err store_series_control(rf_db *db, store_rollout *r, rf_error *err)
 {
     char rid[24];
-    const char *p[] = {rid, channel};
-    PGresult *r = NULL;
+    rf_buf starts;
+    PGresult *res = NULL;
     rf_err rc;
 
-    rf_snprintf(rid, sizeof(rid), "%lld", rollout_id);
-    rc = store_exec(db, "series_control",
-                    "SELECT count(*), count(*) FILTER (WHERE c.crashes > 0 OR "
-                    "c.unclean_shutdowns > 0 OR c.local_rollbacks > 0 OR "
-                    "c.state IN ('install_failed', 'rolled_back')) "
-                    "FROM device_channels c WHERE c.channel = $2 AND NOT EXISTS "
-                    "(SELECT 1 FROM exposures e WHERE e.rollout_id = $1 "
-                    "AND e.device_id = c.device_id)",
-                    2, p, &r, err);
-    *devices = rc == RF_OK ? store_get_ll(r, 0, 0) : 0;
-    *failed = rc == RF_OK ? store_get_ll(r, 0, 1) : 0;
-    PQclear(r);
+    for (int s = 0; s < r->sm.nstages; s++)
+        r->info[s].control_devices = r->info[s].control_failed = 0;
+    if (r->sm.nstages <= 0)
+        return RF_OK;
+    rf_snprintf(rid, sizeof(rid), "%lld", r->id);
+    rf_buf_init(&starts, 32 * ROLLOUT_MAX_STAGES);
+    rc = control_windows(db, r, rid, err);
+    for (int s = 0; rc == RF_OK && s < r->sm.nstages; s++)
+        if (rf_buf_printf(&starts, "%s%lld", s ? "," : "{",
+                          (long long)r->info[s].control_since_s) != RF_OK)
+            rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
+    if (rc == RF_OK && rf_buf_append_str(&starts, "}") != RF_OK)
+        rc = rf_error_set(err, RF_ERR_NOMEM, "out of memory");
+    const char *p[] = {rid, r->channel, starts.data};
+    if (rc == RF_OK)
+        rc = store_exec(db, "series_control", CONTROL_SQL, 3, p, &res, err);
+    for (int i = 0; rc == RF_OK && i < PQntuples(res); i++) {
+        long long s = store_get_ll(res, i, 0) - 1;
+        if (s < 0 || s >= r->sm.nstages)
+            continue;
+        r->info[s].control_devices = store_get_ll(res, i, 1);
+        r->info[s].control_failed = store_get_ll(res, i, 2);
+    }
+    PQclear(res);
+    rf_buf_cleanup(&starts);
     return rc;
 }
 

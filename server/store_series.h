@@ -20,12 +20,17 @@ typedef struct series_point {
     const char *verdict; /* static string; NULL = "continue" */
 } series_point;
 
-/* The control of rollout_id on channel: devices reporting the channel that
- * are not exposed to the rollout, and how many of them show a failure since
- * their bundle was activated (crashes, unclean shutdowns, local rollbacks, a
- * failed install or a rollback). */
-rf_err store_series_control(rf_db *db, long long rollout_id, const char *channel,
-                            long long *devices, long long *failed, rf_error *err);
+/* The control group of every stage of r over that stage's window, into
+ * r->info[s].control_devices, control_failed and control_since_s: the
+ * devices reporting r's channel that are not exposed to the rollout, and how
+ * many of them reported a new failure (device_channels.last_failure_at,
+ * migration 0008: a crash, an unclean shutdown or a local rollback counted,
+ * or a failed install or rollback) at or after the stage's window start
+ * (health_control_since of the stage's start and first exposure, at the
+ * database clock r->now_s). Reads the first exposures itself, so r needs
+ * only its stages (store_rollout_get). */
+struct store_rollout;
+rf_err store_series_control(rf_db *db, struct store_rollout *r, rf_error *err);
 
 /* Records p at the database's clock unless the stage's newest point has the
  * same figures and is younger than min_gap_s seconds; a point of the same

@@ -287,8 +287,7 @@ rf_err store_rollout_transition(rf_db *db, long long id, rollout_action action, 
         goto out;
     }
     if (action == ROLLOUT_PROMOTE && before->policy.require_not_harmful) /* the harm gate */
-        rc = store_series_control(db, before->id, before->channel, &before->control_devices,
-                                  &before->control_failed, err);
+        rc = store_series_control(db, before, err);
     if (rc == RF_OK)
         rc = apply_locked(db, before, action, actor, reason, err);
     if (rc == RF_OK)

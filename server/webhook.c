@@ -1,9 +1,12 @@
 /* Webhook delivery (see webhook.h): a thread that every WEBHOOK_TICK_MS
- * queues new halt and revert events for each configured URL, leases the due
- * deliveries (so several instances never send one attempt twice), POSTs
- * them with their signature, and records each attempt. It must never log
- * the secret, never stop on a database or network error, and never hold a
- * database connection while it waits for a receiver. */
+ * queues new events for each environment URL and each enabled webhook of the
+ * API, leases the due deliveries (so several instances never send one
+ * attempt twice), POSTs them with their signature, and records each attempt.
+ * It leases a webhook's deliveries only while this instance holds the master
+ * key that derives its secret (same key id), so an instance without the key
+ * file leaves them to one that has it. It must never log a secret or the
+ * key, never stop on a database or network error, and never hold a database
+ * connection while it waits for a receiver. */
 #include "webhook.h"
 #include "rf_crypto.h"
 #include "rf_log.h"
@@ -11,6 +14,7 @@
 #include "store.h"
 #include "store_internal.h"
 #include "ticker.h"
+#include "webhook_key.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -33,6 +37,10 @@ static struct {
     int nurls;
     char joined[WEBHOOK_MAX_URLS * 513]; /* urls, comma-separated; set before tk starts */
     char secret[256];
+    /* The master key of the API's webhooks: read on the ticker's thread
+     * only, until it is found; wiped at stop. */
+    webhook_key key;
+    char key_problem[256]; /* the last key error logged, so it is logged once */
 } wh = {.mu = PTHREAD_MUTEX_INITIALIZER, .tk = TICKER_INIT};
 
 void webhook_sign(const char *secret, const char *body, size_t len, char out[72])
@@ -76,18 +84,45 @@ static void read_config(void)
 
 #define ENQUEUE_SQL                                                                                \
     "INSERT INTO webhook_deliveries (url, event_id, kind, payload) "                               \
-    "SELECT $1, e.id, e.kind, jsonb_build_object('id', e.id, 'at', e.at, 'kind', e.kind, "         \
-    "'actor', e.actor, 'rollout_id', e.rollout_id, 'data', e.data) FROM events e "                 \
+    "SELECT $1, e.id, e.kind, " PAYLOAD_SQL " FROM events e "                                      \
     "WHERE e.kind IN ('rollout.halted', 'rollout.reverted') "                                      \
-    "AND e.id > (SELECT coalesce(max(event_id), 0) FROM webhook_deliveries WHERE url = $1) "       \
-    "AND e.at > now() - interval '1 hour' ORDER BY e.id ON CONFLICT (url, event_id) DO NOTHING"
+    "AND e.id > (SELECT coalesce(max(event_id), 0) FROM webhook_deliveries "                       \
+    "WHERE url = $1 AND webhook_id IS NULL) "                                                      \
+    "AND e.at > now() - interval '1 hour' ORDER BY e.id "                                          \
+    "ON CONFLICT (url, event_id) WHERE webhook_id IS NULL DO NOTHING"
+
+#define PAYLOAD_SQL                                                                                \
+    "jsonb_build_object('id', e.id, 'at', e.at, 'kind', e.kind, 'actor', e.actor, "                \
+    "'rollout_id', e.rollout_id, 'data', e.data)"
+
+/* Events of the kinds each enabled webhook asked for, recorded after it was
+ * created (or enabled again) and after its newest queued event. */
+#define ENQUEUE_HOOKS_SQL                                                                          \
+    "INSERT INTO webhook_deliveries (webhook_id, url, event_id, kind, payload) "                   \
+    "SELECT w.id, w.url, e.id, e.kind, " PAYLOAD_SQL " FROM webhooks w JOIN events e "             \
+    "ON e.kind = ANY(w.events) AND e.id > greatest(w.since_event_id, (SELECT "                     \
+    "coalesce(max(x.event_id), 0) FROM webhook_deliveries x WHERE x.webhook_id = w.id)) "          \
+    "WHERE w.enabled AND e.at > now() - interval '1 hour' ORDER BY e.id "                          \
+    "ON CONFLICT (webhook_id, event_id) WHERE webhook_id IS NOT NULL DO NOTHING"
 
 #define LEASE_SQL                                                                                  \
     "UPDATE webhook_deliveries SET next_attempt_at = now() + interval '60 seconds' "               \
     "WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' "                      \
-    "AND next_attempt_at <= now() AND url = ANY(string_to_array($1, ',')) ORDER BY id "            \
+    "AND next_attempt_at <= now() AND webhook_id IS NULL "                                         \
+    "AND url = ANY(string_to_array($1, ',')) ORDER BY id "                                         \
     "LIMIT " RF_STR(WEBHOOK_BATCH) " FOR UPDATE SKIP LOCKED) "                                     \
-                                   "RETURNING id, url, payload::text, attempts"
+                                   "RETURNING id, url, payload::text, attempts, 0, 0"
+
+/* The due deliveries of enabled webhooks whose secret this instance's key
+ * ($1: its id) derives; the attempt goes to the webhook's URL as it is now. */
+#define LEASE_HOOKS_SQL                                                                            \
+    "UPDATE webhook_deliveries d SET next_attempt_at = now() + interval '60 seconds', "            \
+    "url = w.url FROM webhooks w WHERE w.id = d.webhook_id AND d.id IN (SELECT x.id "              \
+    "FROM webhook_deliveries x JOIN webhooks y ON y.id = x.webhook_id WHERE x.state = 'pending' "  \
+    "AND x.next_attempt_at <= now() AND y.enabled AND y.key_id = $1 ORDER BY x.id "                \
+    "LIMIT " RF_STR(WEBHOOK_BATCH) " FOR UPDATE OF x SKIP LOCKED) "                                \
+                                   "RETURNING d.id, w.url, d.payload::text, d.attempts, w.id, "    \
+                                   "w.secret_generation"
 
 #define RF_STR2(x) #x
 #define RF_STR(x) RF_STR2(x)
@@ -100,8 +135,8 @@ static size_t discard(char *p, size_t size, size_t n, void *ud)
 }
 
 /* POSTs body to url; *status gets the HTTP status (0: no answer). */
-static void post(const char *url, long long id, const char *kind, const char *body, long *status,
-                 char *errbuf)
+static void post(const char *url, const char *secret, long long id, const char *kind,
+                 const char *body, long *status, char *errbuf)
 {
     char sig[72], hdr_sig[128], hdr_id[64], hdr_kind[96];
     struct curl_slist *h = NULL;
@@ -112,7 +147,7 @@ static void post(const char *url, long long id, const char *kind, const char *bo
         rf_snprintf(errbuf, CURL_ERROR_SIZE, "out of memory");
         return;
     }
-    webhook_sign(wh.secret, body, strlen(body), sig);
+    webhook_sign(secret, body, strlen(body), sig);
     rf_snprintf(hdr_sig, sizeof(hdr_sig), "X-Ringfence-Signature: %s", sig);
     rf_snprintf(hdr_id, sizeof(hdr_id), "X-Ringfence-Delivery: %lld", id);
     rf_snprintf(hdr_kind, sizeof(hdr_kind), "X-Ringfence-Event: %.64s", kind);
@@ -152,18 +187,43 @@ static void record(rf_server *srv, const char *id, int attempts, long status, co
                "UPDATE webhook_deliveries SET state = $2, attempts = $3::int, "
                "last_status = $4::int, last_error = $5, "
                "delivered_at = CASE WHEN $2 = 'delivered' THEN now() END, "
-               "next_attempt_at = now() + make_interval(secs => $6::int) WHERE id = $1",
+               "next_attempt_at = now() + make_interval(secs => $6::int) "
+               "WHERE id = $1 AND state = 'pending'",
                6, p, &res, NULL);
     PQclear(res);
     store_release(srv->store, db);
 }
 
-/* Queues new events and leases the due deliveries into *out. */
-static rf_err queue_and_lease(rf_server *srv, const char *urls, PGresult **out)
+/* Reads the master key file at every tick (65 bytes), so a key created on
+ * first use, or given to this instance later, is taken up at once; a key
+ * that is there but unusable is logged once per distinct problem, and the
+ * key already held stays. */
+static void load_key(rf_server *srv)
+{
+    rf_error e = {0};
+    webhook_key k;
+    rf_err rc = webhook_key_load(srv->cfg.keys_dir, &k, &e);
+    if (rc == RF_OK && (!wh.key.loaded || strcmp(k.id, wh.key.id) != 0)) {
+        rf_log(RF_LOG_INFO, "webhook: master key loaded", "key_id", k.id, NULL);
+        wh.key = k;
+        wh.key_problem[0] = '\0';
+    } else if (rc != RF_OK && rc != RF_ERR_NOT_FOUND && strcmp(e.message, wh.key_problem) != 0) {
+        rf_log(RF_LOG_WARN,
+               "webhook: master key unusable; deliveries of API webhooks are left to "
+               "instances that hold it",
+               "detail", e.message, NULL);
+        rf_copy_str(wh.key_problem, sizeof(wh.key_problem), e.message);
+    }
+    webhook_key_wipe(&k);
+}
+
+/* Queues new events and leases the due deliveries: env gets those of the
+ * environment URLs, hooks those of the API's webhooks (NULL when none). */
+static rf_err queue_and_lease(rf_server *srv, const char *urls, PGresult **env, PGresult **hooks)
 {
     rf_db *db = NULL;
     PGresult *res = NULL;
-    *out = NULL;
+    *env = *hooks = NULL;
     rf_err rc = store_acquire(srv->store, WEBHOOK_ACQUIRE_MS, &db);
     for (int i = 0; rc == RF_OK && i < wh.nurls; i++) {
         const char *p[] = {wh.urls[i]};
@@ -171,30 +231,40 @@ static rf_err queue_and_lease(rf_server *srv, const char *urls, PGresult **out)
         PQclear(res);
         res = NULL;
     }
-    const char *p[] = {urls};
     if (rc == RF_OK)
-        rc = store_exec(db, "webhook_lease", LEASE_SQL, 1, p, out, NULL);
+        rc = store_exec(db, "webhook_enqueue_hooks", ENQUEUE_HOOKS_SQL, 0, NULL, &res, NULL);
+    PQclear(res);
+    const char *p[] = {urls};
+    if (rc == RF_OK && wh.nurls > 0)
+        rc = store_exec(db, "webhook_lease", LEASE_SQL, 1, p, env, NULL);
+    const char *k[] = {wh.key.id};
+    if (rc == RF_OK && wh.key.loaded)
+        rc = store_exec(db, "webhook_lease_hooks", LEASE_HOOKS_SQL, 1, k, hooks, NULL);
     store_release(srv->store, db);
     return rc;
 }
 
-static void deliver_due(rf_server *srv, const char *urls)
+/* Makes one attempt at each leased row of res (see the lease queries' columns). */
+static void deliver_rows(rf_server *srv, PGresult *res)
 {
-    PGresult *res = NULL;
-    if (queue_and_lease(srv, urls, &res) != RF_OK)
-        return;
-    for (int i = 0; i < PQntuples(res) && !ticker_stopping(&wh.tk); i++) {
-        char errbuf[CURL_ERROR_SIZE];
+    for (int i = 0; res != NULL && i < PQntuples(res) && !ticker_stopping(&wh.tk); i++) {
+        char errbuf[CURL_ERROR_SIZE], secret[WEBHOOK_SECRET_LEN + 1];
         long status = 0;
+        long long hook = store_get_ll(res, i, 4);
         json_t *ev = json_loads(store_get(res, i, 2), 0, NULL);
         long long id = store_get_ll(res, i, 0);
         json_t *body = json_pack("{s:I, s:o*}", "delivery_id", (json_int_t)id, "event", ev);
         char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (hook > 0)
+            webhook_secret_derive(wh.key.key, hook, (int)store_get_ll(res, i, 5), secret);
+        else
+            rf_copy_str(secret, sizeof(secret), wh.secret);
         if (text != NULL)
-            post(store_get(res, i, 1), id, kind ? kind : "", text, &status, errbuf);
+            post(store_get(res, i, 1), secret, id, kind ? kind : "", text, &status, errbuf);
         else
             rf_snprintf(errbuf, sizeof(errbuf), "out of memory");
+        OPENSSL_cleanse(secret, sizeof(secret));
         if (status == 0 && errbuf[0] == '\0')
             rf_snprintf(errbuf, sizeof(errbuf), "no answer");
         if (status > 0 && (status < 200 || status >= 300))
@@ -203,7 +273,17 @@ static void deliver_due(rf_server *srv, const char *urls)
         free(text);
         json_decref(body);
     }
-    PQclear(res);
+}
+
+static void deliver_due(rf_server *srv, const char *urls)
+{
+    PGresult *env = NULL, *hooks = NULL;
+    load_key(srv);
+    (void)queue_and_lease(srv, urls, &env, &hooks); /* what was leased is attempted */
+    deliver_rows(srv, env);
+    deliver_rows(srv, hooks);
+    PQclear(env);
+    PQclear(hooks);
 }
 
 /* Joins wh.urls into wh.joined for the lease query; skips any with a comma. */
@@ -234,9 +314,7 @@ rf_err webhook_start(rf_server *srv)
     if (wh.srv != NULL)
         goto out;
     read_config();
-    if (wh.nurls == 0)
-        goto out;
-    if (!wh.secret[0])
+    if (wh.nurls > 0 && !wh.secret[0])
         rf_log(RF_LOG_WARN, "webhook: RINGFENCE_WEBHOOK_SECRET not set; signing with ''", NULL);
     join_urls();
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -256,32 +334,11 @@ void webhook_stop(rf_server *srv)
         wh.srv = NULL;
     }
     OPENSSL_cleanse(wh.secret, sizeof(wh.secret));
+    webhook_key_wipe(&wh.key);
     pthread_mutex_unlock(&wh.mu);
 }
 
-rf_http_result api_webhook_deliveries(rf_server *srv, rf_req *req, rf_resp *resp)
+void webhook_wake(void)
 {
-    rf_db *db = NULL;
-    PGresult *res = NULL;
-    if (!rf_require_role(req, resp, RF_ROLE_ADMIN))
-        return RF_HTTP_DONE;
-    rf_err rc = store_acquire(srv->store, 2000, &db);
-    if (rc == RF_OK)
-        rc = store_exec(db, "webhook_list",
-                        "SELECT coalesce(json_agg(json_build_object('id', id, 'url', url, "
-                        "'event_id', event_id, 'kind', kind, 'state', state, 'attempts', "
-                        "attempts, 'last_status', last_status, 'last_error', last_error, "
-                        "'created_at', created_at, 'delivered_at', delivered_at, "
-                        "'next_attempt_at', next_attempt_at) ORDER BY id DESC), '[]')::text "
-                        "FROM (SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT 100) d",
-                        0, NULL, &res, NULL);
-    store_release(srv->store, db);
-    if (rc == RF_OK) {
-        json_t *list = json_loads(store_get(res, 0, 0), 0, NULL);
-        rf_resp_json(resp, 200, json_pack("{s:o*}", "deliveries", list));
-    } else {
-        rf_resp_error(resp, rc, NULL);
-    }
-    PQclear(res);
-    return RF_HTTP_DONE;
+    ticker_wake(&wh.tk);
 }

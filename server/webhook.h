@@ -1,9 +1,14 @@
-/* Webhooks: halts and reverts reach people. Every rollout.halted and
- * rollout.reverted event is POSTed as JSON to each configured URL
- * (RINGFENCE_WEBHOOK_URLS, comma-separated) with an HMAC-SHA256 signature of
- * the body under RINGFENCE_WEBHOOK_SECRET in X-Ringfence-Signature
- * ("sha256=<hex>"); failures are retried with exponential back-off and every
- * attempt is logged in webhook_deliveries (migration 0006). */
+/* Webhooks: rollout events reach people. Two kinds of receivers, both
+ * delivered by one thread per instance with the same JSON payload, retries
+ * and delivery log (webhook_deliveries, migrations 0006 and 0008):
+ * - environment URLs (RINGFENCE_WEBHOOK_URLS, comma-separated) get every
+ *   rollout.halted and rollout.reverted event, signed under
+ *   RINGFENCE_WEBHOOK_SECRET;
+ * - webhooks made through the API (/v1/webhooks, api_webhooks.c) get the
+ *   event kinds they chose, signed under their own secret, derived from the
+ *   webhook master key (webhook_key.h).
+ * The HMAC-SHA256 signature of the body is in X-Ringfence-Signature
+ * ("sha256=<hex>"); failures are retried with exponential back-off. */
 #ifndef RF_WEBHOOK_H
 #define RF_WEBHOOK_H
 
@@ -21,12 +26,19 @@ void webhook_sign(const char *secret, const char *body, size_t len, char out[72]
  * at most WEBHOOK_BACKOFF_MAX_S. Pure. */
 int webhook_backoff_s(int attempts);
 
-/* Starts the delivery thread when URLs are configured (otherwise does
- * nothing); stops it. */
+/* Starts the delivery thread (webhooks may be created through the API at any
+ * time, so it runs with or without environment URLs); stops it and wipes the
+ * secret and the key it held. */
 rf_err webhook_start(rf_server *srv);
 void webhook_stop(rf_server *srv);
+/* Makes the delivery thread look for due deliveries now (after a test
+ * delivery was queued). Safe from any thread, and when it is not running. */
+void webhook_wake(void);
 
-/* GET /v1/webhooks/deliveries — admin: the newest 100 deliveries. */
-rf_http_result api_webhook_deliveries(rf_server *srv, rf_req *req, rf_resp *resp);
+/* api_webhooks.c — every /v1/webhooks route, admin only: GET|POST
+ * /v1/webhooks, GET /v1/webhooks/deliveries, GET|PATCH|DELETE
+ * /v1/webhooks/ID, GET /v1/webhooks/ID/deliveries, POST
+ * /v1/webhooks/ID/test and POST /v1/webhooks/ID/rotate-secret. */
+rf_http_result api_webhooks(rf_server *srv, rf_req *req, rf_resp *resp);
 
 #endif

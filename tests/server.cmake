@@ -17,6 +17,8 @@ rf_unit_test(check_health SOURCES unit/check_health.c LIBS rf_server)
 rf_unit_test(check_health_stat SOURCES unit/check_health_stat.c LIBS rf_server)
 rf_unit_test(check_health_halt SOURCES unit/check_health_halt.c LIBS rf_server)
 rf_unit_test(check_health_webhook SOURCES unit/check_health_webhook.c LIBS rf_server)
+rf_unit_test(check_health_window SOURCES unit/check_health_window.c LIBS rf_server)
+rf_unit_test(check_webhook_spec SOURCES unit/check_webhook_spec.c LIBS rf_server)
 rf_unit_test(check_assign SOURCES unit/check_assign.c LIBS rf_server)
 rf_unit_test(check_plan SOURCES unit/check_plan.c LIBS rf_server)
 

@@ -40,6 +40,32 @@ class Recorder:
         return r
 
 
+def exercise_webhooks(c):
+    """The admin's webhook routes, successes and refusals."""
+    r = c("POST", "/v1/webhooks", body={"url": "http://127.0.0.1:9/spec"}, expect=201)
+    hid = r.json["id"]
+    c("POST", "/v1/webhooks", body={"url": "ftp://x/"}, expect=400)
+    c("POST", "/v1/webhooks", token="release", body={"url": "http://127.0.0.1:9/x"}, expect=403)
+    c("GET", "/v1/webhooks", expect=200)
+    c("GET", "/v1/webhooks", "/v1/webhooks?limit=1", expect=200)
+    c("GET", "/v1/webhooks/{id}", f"/v1/webhooks/{hid}", expect=200)
+    c("GET", "/v1/webhooks/{id}", "/v1/webhooks/9999", expect=404)
+    c("PATCH", "/v1/webhooks/{id}", f"/v1/webhooks/{hid}", body={"description": "spec"},
+      expect=200)
+    c("PATCH", "/v1/webhooks/{id}", f"/v1/webhooks/{hid}", body={"description": "x"},
+      headers={"If-Match": '"1"'}, expect=409)
+    c("PATCH", "/v1/webhooks/{id}", f"/v1/webhooks/{hid}", body={}, expect=400)
+    c("POST", "/v1/webhooks/{id}/rotate-secret", f"/v1/webhooks/{hid}/rotate-secret", expect=200)
+    c("POST", "/v1/webhooks/{id}/test", f"/v1/webhooks/{hid}/test", expect=202)
+    c("GET", "/v1/webhooks/{id}/deliveries", f"/v1/webhooks/{hid}/deliveries?limit=5", expect=200)
+    c("GET", "/v1/webhooks/{id}/deliveries", f"/v1/webhooks/{hid}/deliveries?cursor=x",
+      expect=400)
+    c("GET", "/v1/webhooks/deliveries", "/v1/webhooks/deliveries?state=pending&limit=2",
+      expect=200)
+    c("DELETE", "/v1/webhooks/{id}", f"/v1/webhooks/{hid}", expect=200)
+    c("POST", "/v1/webhooks/{id}/test", f"/v1/webhooks/{hid}/test", expect=404)
+
+
 def exercise(srv, rec):
     c = rec.call
     fleet = rf.Fleet(srv, canary=1, broad=1).start()
@@ -55,6 +81,7 @@ def exercise(srv, rec):
     c("GET", "/v1/whoami", token=None, expect=401)
     c("GET", "/v1/webhooks/deliveries", token="admin", expect=200)
     c("GET", "/v1/webhooks/deliveries", token="viewer", expect=403)
+    exercise_webhooks(c)
     # enrollment with the key, and a refusal
     r = c("POST", "/v1/agent/enroll", token=rf.ENROLL_KEY, body={"hostname": "spec-1"},
           expect=201)
