@@ -2,12 +2,15 @@
  * then proto_step → execute the one action with blocking calls → feed its
  * result, until a signal asks for a shutdown; then the state is saved and the
  * clean-shutdown mark written. Local actions (boot, persist, health, install,
- * revert, sleep) are here; server calls are in agent_net.c. This file never
- * decides anything the state machine decides: it only executes and reports. */
+ * revert, sleep) are here; server calls are in agent_net.c. Going idle after
+ * start-up or transient work, it gives back the memory that work left behind.
+ * This file never decides anything the state machine decides: it only
+ * executes and reports. */
 #include "agent.h"
 #include "agent_internal.h"
 #include "boothealth.h"
 #include "hook.h"
+#include "memtrim.h"
 #include "rf_log.h"
 #include "rf_util.h"
 #include "slots.h"
@@ -265,8 +268,39 @@ static void do_sleep(int64_t until_ms)
     }
 }
 
+/* Start-up and transient work (enrolment, a TUF refresh, a download, an
+ * install or revert) leave library pages mapped and heap allocated that the
+ * idle loop does not use; they are given back (memtrim.c) when the agent next
+ * goes idle, before a sleep or a long poll. The idle loop's own actions do
+ * not ask for it: unmapping what every cycle maps again would only trade
+ * page faults, and the kernel's view of what the agent uses, for a smaller
+ * resident figure. */
+static void trim_when_idle(agent *a, const proto_action *act)
+{
+    char kib[32];
+
+    switch (act->kind) {
+    case PROTO_ACT_SLEEP:
+    case PROTO_ACT_POLL:
+        if (!a->trim_due || (act->kind == PROTO_ACT_POLL && act->wait_s == 0))
+            return;
+        a->trim_due = false;
+        snprintf(kib, sizeof(kib), "%zu", memtrim_run() / 1024);
+        rf_log(RF_LOG_DEBUG, "idle: library mappings trimmed", "kib", kib, NULL);
+        return;
+    case PROTO_ACT_CHECK_HEALTH:
+    case PROTO_ACT_HEARTBEAT:
+    case PROTO_ACT_PERSIST:
+        return; /* the idle loop's own work */
+    default:
+        a->trim_due = true;
+        return;
+    }
+}
+
 static void execute(agent *a, const proto_action *act, proto_event *ev)
 {
+    trim_when_idle(a, act);
     a->ev_error[0] = '\0';
     ev->error = a->ev_error;
     ev->result = PROTO_OK;

@@ -26,6 +26,7 @@ typedef struct agent {
     journal jr;          /* heartbeats not acknowledged yet (DATA/journal) */
     int lock_fd;         /* DATA/lock, held while running (-1: none) */
     proto_boot_class boot_class;
+    bool trim_due; /* transient work since the last memtrim_run (agent.c) */
     char boot_id[PROTO_BOOT_ID_MAX + 1];
     char data[AGENT_PATH_MAX];
     char state_path[AGENT_PATH_MAX + 16];

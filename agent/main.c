@@ -8,6 +8,7 @@
 #include "rf_log.h"
 
 #include <curl/curl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,9 @@ static int cmd_run(int argc, char **argv, bool guard)
         goto out;
     }
     rf_log_set_level(cfg.log_level);
+    /* One malloc arena: the only other thread is libcurl's short-lived
+     * resolver, which would otherwise leave an arena of its own behind. */
+    mallopt(M_ARENA_MAX, 1);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "ringfence-agent: curl_global_init failed\n");
         status = 1;

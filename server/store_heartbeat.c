@@ -87,43 +87,12 @@ static rf_err lock_devices(rf_db *db, hb_batch *b, rf_error *err)
     return rc;
 }
 
-/* Claims (device, seq) for every heartbeat; those claimed before are duplicates. */
-static rf_err claim_keys(rf_db *db, hb_batch *b, rf_error *err)
-{
-    pg_array a[2];
-    PGresult *res = NULL;
-    int any = 0;
-    arrays_init(a, 2);
-    for (int i = 0; i < b->n; i++)
-        if (b->items[i].found) {
-            pg_array_add(&a[0], b->items[i].job->device_id);
-            pg_array_add_ll(&a[1], b->items[i].job->hb->seq);
-            any = 1;
-        }
-    rf_err rc = any ? exec_arrays(db, "hb_claim_keys",
-                                  "INSERT INTO heartbeat_keys (device_id, seq) "
-                                  "SELECT * FROM unnest($1::text[], $2::bigint[]) "
-                                  "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id",
-                                  2, a, &res, err)
-                    : RF_OK;
-    for (int r = 0; rc == RF_OK && res != NULL && r < PQntuples(res); r++) {
-        hb_item *it = find_item(b, store_get(res, r, 0));
-        if (it != NULL)
-            it->inserted = 1;
-    }
-    for (int i = 0; rc == RF_OK && i < b->n; i++) {
-        hb_item *it = &b->items[i];
-        it->job->duplicate = it->found && !it->inserted;
-        it->newest = it->inserted && it->job->hb->seq >= it->last_seq;
-    }
-    PQclear(res);
-    arrays_cleanup(a, 2);
-    return rc;
-}
-
-/* The raw heartbeats (same received_at: the transaction's) and the devices'
- * last_seen/seq/boot id/interval. */
-static rf_err store_raw_and_devices(rf_db *db, hb_batch *b, rf_error *err)
+/* In one statement: claims (device, seq) for every heartbeat (those claimed
+ * before are duplicates and change nothing), stores the new ones raw (same
+ * received_at: the transaction's) and moves their devices'
+ * last_seen/seq/boot id/interval. One device per batch, so each device row
+ * is updated at most once. */
+static rf_err store_new(rf_db *db, hb_batch *b, rf_error *err)
 {
     pg_array a[5];
     PGresult *res = NULL;
@@ -131,7 +100,7 @@ static rf_err store_raw_and_devices(rf_db *db, hb_batch *b, rf_error *err)
     arrays_init(a, 5);
     for (int i = 0; i < b->n; i++) {
         const hb_item *it = &b->items[i];
-        if (!it->inserted)
+        if (!it->found)
             continue;
         pg_array_add(&a[0], it->job->device_id);
         pg_array_add_ll(&a[1], it->job->hb->seq);
@@ -142,28 +111,32 @@ static rf_err store_raw_and_devices(rf_db *db, hb_batch *b, rf_error *err)
     }
     rf_err rc = RF_OK;
     if (any)
-        rc = exec_arrays(db, "hb_insert_raw",
-                         "INSERT INTO heartbeats (device_id, seq, received_at, body) "
-                         "SELECT d, s, now(), b::jsonb FROM unnest($1::text[], $2::bigint[], "
-                         "$3::text[]) AS t(d, s, b)",
-                         3, a, &res, err);
-    PQclear(res);
-    res = NULL;
-    if (any && rc == RF_OK) {
-        pg_array tmp = a[2]; /* the update takes ids, seqs, boot ids, intervals */
-        a[2] = a[3];
-        a[3] = a[4];
-        a[4] = tmp;
-        rc = exec_arrays(db, "hb_update_devices",
-                         "UPDATE devices d SET last_seen_at = now(), "
-                         "last_seq = GREATEST(d.last_seq, t.s), "
-                         "boot_id = CASE WHEN t.s >= d.last_seq THEN COALESCE(t.b, d.boot_id) "
-                         "ELSE d.boot_id END, "
-                         "heartbeat_interval_s = CASE WHEN t.s >= d.last_seq AND t.iv > 0 "
-                         "THEN t.iv ELSE d.heartbeat_interval_s END "
-                         "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[]) "
-                         "AS t(id, s, b, iv) WHERE d.id = t.id",
-                         4, a, &res, err);
+        rc = exec_arrays(
+            db, "hb_store_new",
+            "WITH t AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
+            "$5::int[]) AS t(d, s, body, boot, iv)), "
+            "k AS (INSERT INTO heartbeat_keys (device_id, seq) SELECT d, s FROM t "
+            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq), "
+            "n AS (SELECT t.* FROM t JOIN k ON k.device_id = t.d AND k.seq = t.s), "
+            "raw AS (INSERT INTO heartbeats (device_id, seq, received_at, body) "
+            "SELECT d, s, now(), body::jsonb FROM n), "
+            "upd AS (UPDATE devices dv SET last_seen_at = now(), "
+            "last_seq = GREATEST(dv.last_seq, n.s), "
+            "boot_id = CASE WHEN n.s >= dv.last_seq THEN COALESCE(n.boot, dv.boot_id) "
+            "ELSE dv.boot_id END, "
+            "heartbeat_interval_s = CASE WHEN n.s >= dv.last_seq AND n.iv > 0 "
+            "THEN n.iv ELSE dv.heartbeat_interval_s END FROM n WHERE dv.id = n.d) "
+            "SELECT d FROM n",
+            5, a, &res, err);
+    for (int r = 0; rc == RF_OK && res != NULL && r < PQntuples(res); r++) {
+        hb_item *it = find_item(b, store_get(res, r, 0));
+        if (it != NULL)
+            it->inserted = 1;
+    }
+    for (int i = 0; rc == RF_OK && i < b->n; i++) {
+        hb_item *it = &b->items[i];
+        it->job->duplicate = it->found && !it->inserted;
+        it->newest = it->inserted && it->job->hb->seq >= it->last_seq;
     }
     PQclear(res);
     arrays_cleanup(a, 5);
@@ -334,9 +307,7 @@ static rf_err run_batch(rf_db *db, hb_batch *b, rf_error *err)
     }
     rc = lock_devices(db, b, err);
     if (rc == RF_OK)
-        rc = claim_keys(db, b, err);
-    if (rc == RF_OK)
-        rc = store_raw_and_devices(db, b, err);
+        rc = store_new(db, b, err);
     if (rc == RF_OK)
         rc = ingest_channels(db, b, err);
     if (rc == RF_OK)

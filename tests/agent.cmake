@@ -1,5 +1,5 @@
 # Unit tests for agent/ (rf_agent): one Check binary per module.
-foreach(mod proto proto_trust state boot bootguard journal wire config)
+foreach(mod proto proto_trust state boot bootguard journal wire config memtrim)
   set(src ${CMAKE_CURRENT_SOURCE_DIR}/unit/check_agent_${mod}.c)
   set(extra "")
   if(mod MATCHES "^proto")
