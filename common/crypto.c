@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -46,6 +47,18 @@ void rf_sha256(const void *data, size_t len, uint8_t out[RF_SHA256_LEN])
      * worse than stopping, so that is fatal. */
     if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != RF_SHA256_LEN)
         abort();
+}
+
+void rf_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                    uint8_t out[RF_SHA256_LEN])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (keylen > INT_MAX || HMAC(EVP_sha256(), key, (int)keylen, data, len, mac, &n) == NULL ||
+        n != RF_SHA256_LEN)
+        abort();
+    memcpy(out, mac, RF_SHA256_LEN);
+    OPENSSL_cleanse(mac, sizeof(mac));
 }
 
 void rf_sha256_hex(const void *data, size_t len, char out[RF_SHA256_HEX_LEN + 1])

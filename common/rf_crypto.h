@@ -20,6 +20,9 @@ typedef struct rf_key rf_key; /* an Ed25519 key pair or public key */
 void rf_sha256(const void *data, size_t len, uint8_t out[RF_SHA256_LEN]);
 /* out gets 64 hex digits and a NUL. */
 void rf_sha256_hex(const void *data, size_t len, char out[RF_SHA256_HEX_LEN + 1]);
+/* HMAC-SHA256 of data under key (same failure rule as rf_sha256). */
+void rf_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                    uint8_t out[RF_SHA256_LEN]);
 
 /* Incremental SHA-256 for streams (bundle downloads). rf_sha256_new returns
  * NULL when out of memory; after final_hex the context starts a new digest. */

@@ -15,7 +15,6 @@
 #include "webhook.h"
 #include "webhook_key.h"
 
-#include <openssl/crypto.h>
 #include <string.h>
 
 #define ACQUIRE_MS 2000
@@ -61,7 +60,7 @@ static void add_secret(json_t *hook, const webhook_key *key, int generation)
     long long id = (long long)json_integer_value(json_object_get(hook, "id"));
     webhook_secret_derive(key->key, id, generation, secret);
     json_object_set_new(hook, "secret", json_string(secret));
-    OPENSSL_cleanse(secret, sizeof(secret));
+    explicit_bzero(secret, sizeof(secret));
 }
 
 /* The master key, created on first use. */

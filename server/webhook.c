@@ -17,9 +17,6 @@
 #include "webhook_key.h"
 
 #include <curl/curl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +42,10 @@ static struct {
 
 void webhook_sign(const char *secret, const char *body, size_t len, char out[72])
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac, &maclen);
-    rf_hex_encode(mac, maclen > 32 ? 32 : maclen, hex);
+    uint8_t mac[RF_SHA256_LEN];
+    char hex[RF_SHA256_HEX_LEN + 1];
+    rf_hmac_sha256(secret, strlen(secret), body, len, mac);
+    rf_hex_encode(mac, sizeof(mac), hex);
     rf_snprintf(out, 72, "sha256=%s", hex);
 }
 
@@ -264,7 +260,7 @@ static void deliver_rows(rf_server *srv, PGresult *res)
             post(store_get(res, i, 1), secret, id, kind ? kind : "", text, &status, errbuf);
         else
             rf_snprintf(errbuf, sizeof(errbuf), "out of memory");
-        OPENSSL_cleanse(secret, sizeof(secret));
+        explicit_bzero(secret, sizeof(secret));
         if (status == 0 && errbuf[0] == '\0')
             rf_snprintf(errbuf, sizeof(errbuf), "no answer");
         if (status > 0 && (status < 200 || status >= 300))
@@ -333,7 +329,7 @@ void webhook_stop(rf_server *srv)
         ticker_stop(&wh.tk);
         wh.srv = NULL;
     }
-    OPENSSL_cleanse(wh.secret, sizeof(wh.secret));
+    explicit_bzero(wh.secret, sizeof(wh.secret));
     webhook_key_wipe(&wh.key);
     pthread_mutex_unlock(&wh.mu);
 }

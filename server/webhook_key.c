@@ -11,9 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +20,7 @@
 /* HMAC-SHA256(key, msg) into out (32 bytes). */
 static void hmac32(const uint8_t key[WEBHOOK_KEY_LEN], const char *msg, uint8_t out[32])
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key, WEBHOOK_KEY_LEN, (const unsigned char *)msg, strlen(msg), mac, &len);
-    memcpy(out, mac, 32);
-    OPENSSL_cleanse(mac, sizeof(mac));
+    rf_hmac_sha256(key, WEBHOOK_KEY_LEN, msg, strlen(msg), out);
 }
 
 void webhook_key_id_of(const uint8_t key[WEBHOOK_KEY_LEN], char out[WEBHOOK_KEY_ID_LEN + 1])
@@ -46,13 +39,13 @@ void webhook_secret_derive(const uint8_t key[WEBHOOK_KEY_LEN], long long id, int
     hmac32(key, msg, mac);
     memcpy(out, "rfw_", 4);
     rf_hex_encode(mac, sizeof(mac), out + 4);
-    OPENSSL_cleanse(mac, sizeof(mac));
+    explicit_bzero(mac, sizeof(mac));
 }
 
 void webhook_key_wipe(webhook_key *k)
 {
     if (k != NULL)
-        OPENSSL_cleanse(k, sizeof(*k));
+        explicit_bzero(k, sizeof(*k));
 }
 
 static rf_err key_path(const char *keys_dir, char *out, size_t n, rf_error *err)
@@ -93,7 +86,7 @@ rf_err webhook_key_load(const char *keys_dir, webhook_key *out, rf_error *err)
         (len != 2 * WEBHOOK_KEY_LEN || rf_hex_decode(b.data, out->key, WEBHOOK_KEY_LEN) != RF_OK))
         rc = rf_error_set(err, RF_ERR_INVALID, "%s: not a webhook key (64 hex digits)", path);
     if (b.data != NULL)
-        OPENSSL_cleanse(b.data, b.alloc);
+        explicit_bzero(b.data, b.alloc);
     rf_buf_cleanup(&b);
     if (rc != RF_OK) {
         webhook_key_wipe(out);
@@ -134,8 +127,8 @@ static rf_err create_key(const char *keys_dir, const char *path, int *made, rf_e
         rc = rf_error_set(err, RF_ERR_INTERNAL, "%s: %s", path, strerror(errno));
     if (fd >= 0)
         unlink(tmp);
-    OPENSSL_cleanse(key, sizeof(key));
-    OPENSSL_cleanse(hex, sizeof(hex));
+    explicit_bzero(key, sizeof(key));
+    explicit_bzero(hex, sizeof(hex));
     return rc;
 }
 

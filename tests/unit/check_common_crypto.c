@@ -35,6 +35,21 @@ START_TEST(test_sha256_kat)
 }
 END_TEST
 
+/* RFC 4231 test cases 1 and 2. */
+START_TEST(test_hmac_sha256_rfc4231)
+{
+    uint8_t key1[20], mac[RF_SHA256_LEN];
+    char hex[RF_SHA256_HEX_LEN + 1];
+    memset(key1, 0x0b, sizeof(key1));
+    rf_hmac_sha256(key1, sizeof(key1), "Hi There", 8, mac);
+    rf_hex_encode(mac, sizeof(mac), hex);
+    ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    rf_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+    rf_hex_encode(mac, sizeof(mac), hex);
+    ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+END_TEST
+
 START_TEST(test_sha256_stream)
 {
     /* One million 'a' in uneven pieces (FIPS 180-2 appendix B.3). */
@@ -356,6 +371,7 @@ static Suite *crypto_suite(void)
     Suite *s = suite_create("common_crypto");
     TCase *tc = tcase_create("crypto");
     tcase_add_loop_test(tc, test_sha256_kat, 0, sizeof(sha_kat) / sizeof(sha_kat[0]));
+    tcase_add_test(tc, test_hmac_sha256_rfc4231);
     tcase_add_test(tc, test_sha256_stream);
     tcase_add_test(tc, test_hex);
     tcase_add_test(tc, test_random_and_tokens);
