@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #define RF_PEM_MAX (64 * 1024)
 
@@ -40,12 +41,28 @@ static const char *ossl_reason(char *buf, size_t len)
     return buf;
 }
 
+/* SHA-256 fetched once: an implicit fetch on every digest takes the
+ * provider store's locks each time. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_alg(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md != NULL ? sha256_md : EVP_sha256();
+}
+
 void rf_sha256(const void *data, size_t len, uint8_t out[RF_SHA256_LEN])
 {
     unsigned int n = 0;
     /* EVP_Digest fails only when memory is exhausted; a wrong hash would be
      * worse than stopping, so that is fatal. */
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != RF_SHA256_LEN)
+    if (EVP_Digest(data, len, out, &n, sha256_alg(), NULL) != 1 || n != RF_SHA256_LEN)
         abort();
 }
 
@@ -74,7 +91,7 @@ rf_sha256_ctx *rf_sha256_new(void)
     if (c == NULL)
         return NULL;
     c->md = EVP_MD_CTX_new();
-    if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+    if (c->md == NULL || EVP_DigestInit_ex(c->md, sha256_alg(), NULL) != 1) {
         rf_sha256_free(c);
         ERR_clear_error();
         return NULL;
@@ -96,7 +113,7 @@ void rf_sha256_final_hex(rf_sha256_ctx *c, char out[RF_SHA256_HEX_LEN + 1])
         abort();
     rf_hex_encode(d, sizeof(d), out);
     /* Start over so the context can hash the next stream. */
-    if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
+    if (EVP_DigestInit_ex(c->md, sha256_alg(), NULL) != 1)
         abort();
 }
 

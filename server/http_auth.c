@@ -94,7 +94,11 @@ rf_err http_auth_resolve(rf_server *srv, const char *authorization, rf_principal
     tok = http_bearer_token(authorization, &len);
     if (!tok)
         return RF_OK;
-    if (is_enroll_key(&srv->cfg, tok, len)) {
+    /* A token that carries a user or device prefix the enrollment key does
+     * not carry cannot be the enrollment key: no need to hash both. */
+    int prefixed = len >= 4 && (strncmp(tok, "rfu_", 4) == 0 || strncmp(tok, "rfd_", 4) == 0);
+    int may_enroll = !prefixed || strncmp(srv->cfg.enroll_key, tok, 4) == 0;
+    if (may_enroll && is_enroll_key(&srv->cfg, tok, len)) {
         out->kind = RF_PRINCIPAL_ENROLL;
         memcpy(out->name, "enrollment", sizeof("enrollment"));
         return RF_OK;
