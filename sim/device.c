@@ -64,11 +64,19 @@ void dev_start(sim *s, uint32_t i, int64_t at)
     d->ring = (uint8_t)ring;
     d->offline_pick = sim_rand(s) < s->sc->offline_fraction;
     d->bad_version = -1;
+    d->rollout_slot = -1;
     d->crash_at_ms = INT64_MAX;
     d->bg_crash_at_ms = next_background(s, at);
     d->boot_class = PROTO_BOOT_FIRST;
     snprintf(d->boot_id, sizeof(d->boot_id), "sim-%u-0", i);
     sim_timer_set(s, i, at); /* the first timer feeds START (see dev_run) */
+}
+
+/* The first crash a rollout's bundle causes, for the report. */
+static void note_crash(sim *s, const sim_dev *d, int64_t now)
+{
+    if (d->rollout_slot >= 0 && !s->st.rollouts[d->rollout_slot].first_crash_ms)
+        s->st.rollouts[d->rollout_slot].first_crash_ms = now;
 }
 
 /* An unclean reboot: what the state file holds survives (as state_load
@@ -78,6 +86,9 @@ static void crash_restart(sim *s, uint32_t i, int64_t now)
     sim_dev *d = &s->dev[i];
     proto old = d->p;
     static unsigned boots;
+
+    if (now >= d->crash_at_ms) /* the bundle's failure mode, not a background one */
+        note_crash(s, d, now);
 
     proto_init(&d->p, &old.cfg);
     memcpy(d->p.device_id, old.device_id, sizeof(old.device_id));
@@ -147,6 +158,7 @@ static void on_install(sim *s, uint32_t i, const proto_action *act, proto_event 
     if (!act->hook_revert) {
         int r = sim_rollout_slot(s, c->want.rollout_id, b);
         s->st.installs++;
+        d->rollout_slot = (int8_t)r;
         if (r >= 0) {
             sim_rollout_seen *ro = &s->st.rollouts[r];
             if (!ro->first_install_ms) {
@@ -233,6 +245,7 @@ static void wait_for(sim *s, uint32_t i, const proto_action *act, int64_t now)
     sim_dev *d = &s->dev[i];
     int64_t wake;
     int wait_s = act->kind == PROTO_ACT_POLL ? act->wait_s : 0;
+    int64_t poll_ms = s->sc->rings[d->ring].poll_ms;
 
     switch (act->kind) {
     case PROTO_ACT_SLEEP:
@@ -244,10 +257,10 @@ static void wait_for(sim *s, uint32_t i, const proto_action *act, int64_t now)
         sim_timer_set(s, i, wake);
         return;
     case PROTO_ACT_POLL:
-        if (s->sc->poll_ms > 0 && d->p.have_counter) {
+        if (poll_ms > 0 && d->p.have_counter) {
             /* polling instead of long-polling: at most one poll per period */
-            if (now < d->last_poll_ms + s->sc->poll_ms) {
-                wake = d->last_poll_ms + s->sc->poll_ms;
+            if (now < d->last_poll_ms + poll_ms) {
+                wake = d->last_poll_ms + poll_ms;
                 if (wake > now + (int64_t)act->wait_s * 1000)
                     wake = now + (int64_t)act->wait_s * 1000;
                 sim_timer_set(s, i, wake);
@@ -268,6 +281,12 @@ static void wait_for(sim *s, uint32_t i, const proto_action *act, int64_t now)
     if (sim_http_start(s, i, act, wait_s) != RF_OK) {
         s->st.http_errors++;
         sim_timer_set(s, i, now + 1000);
+        return;
+    }
+    if (wait_s > 0) { /* a crash does not wait for the long-poll to end */
+        wake = d->crash_at_ms < d->bg_crash_at_ms ? d->crash_at_ms : d->bg_crash_at_ms;
+        if (wake < now + (int64_t)wait_s * 1000 + 60000)
+            sim_crash_timer_set(s, i, wake);
     }
 }
 
@@ -315,6 +334,7 @@ void dev_run(sim *s, uint32_t i, const proto_event *first)
             s->sc->bundles[d->bad_version].mode == SIM_CRASH_BOOT &&
             sim_rand(s) < s->sc->bundles[d->bad_version].p) {
             d->wait = SIM_SILENT; /* boots into the bundle, crashes, never comes back */
+            note_crash(s, d, now);
             s->st.silent++;
             s->st.crashes_injected++;
             return;

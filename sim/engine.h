@@ -14,18 +14,21 @@
 typedef struct sim_timer {
     int64_t at;
     uint32_t dev;
-    uint32_t gen;
+    uint32_t gen;   /* the device's timer_gen when set (wake-ups only) */
+    uint32_t crash; /* a crash due while the device long-polls */
 } sim_timer;
 
 typedef struct sim_xfer {
-    CURL *easy;
+    CURL *easy; /* NULL while queued */
     uint32_t dev;
     proto_act_kind kind;
-    int64_t seq; /* HEARTBEAT */
+    int64_t seq;   /* HEARTBEAT */
+    int64_t known; /* POLL */
+    int wait_s;    /* POLL */
     int64_t started_ms;
     struct curl_slist *hdrs;
     rf_buf resp;
-    struct sim_xfer *prev, *next; /* the list of transfers in flight */
+    struct sim_xfer *prev, *next; /* the list of transfers in flight, or the queue */
 } sim_xfer;
 
 typedef struct sim {
@@ -35,12 +38,17 @@ typedef struct sim {
     uint32_t ndev;
     sim_dev *dev; /* owned */
     CURLM *multi;
+    int epfd;            /* the sockets curl asks us to watch (socket_action) */
+    int64_t curl_due_ms; /* when curl wants its timeout handled; -1: never */
     sim_tuf tuf;
     sim_timer *heap;
     size_t nheap, capheap;
     uint64_t rng;
-    int64_t inflight;
-    sim_xfer *xfers;      /* in flight, owned */
+    int64_t inflight;             /* pooled transfers handed to curl */
+    int64_t longpolls;            /* long-polls handed to curl, a connection each */
+    sim_xfer *xfers;              /* in flight (handed to curl), owned */
+    sim_xfer *queue, *queue_tail; /* waiting for a connection, oldest first, owned */
+    int64_t queued;
     proto_assignment asg; /* scratch: the assignment being fed */
     proto_target target;  /* scratch: the REFRESH answer being fed */
     sim_stats st;
@@ -52,7 +60,14 @@ rf_err sim_open(sim *s, const sim_scenario *sc, const char *base, const char *en
                 const char *trusted_root, int64_t tuf_max_age_ms, rf_error *err);
 void sim_close(sim *s);
 void sim_timer_set(sim *s, uint32_t dev, int64_t at);
-/* Starts the transfer for act (ENROLL, HEARTBEAT or POLL with wait_s). */
+/* A crash of a long-polling device at `at`: the machine goes down with its
+ * connection, so the long-poll in flight is dropped and the device restarts
+ * (a sleeping device's wake-up already covers its crash). */
+void sim_crash_timer_set(sim *s, uint32_t dev, int64_t at);
+/* Starts the transfer for act (ENROLL, HEARTBEAT or POLL with wait_s). A
+ * long-poll (wait_s > 0) gets a connection of its own at once; any other
+ * request waits in the simulator's queue while every pooled connection is
+ * busy, so that curl never holds more transfers than connections. */
 rf_err sim_http_start(sim *s, uint32_t dev, const proto_action *act, int wait_s);
 /* Runs until *s->stop or end_ms; status_path (may be NULL) gets a progress
  * snapshot every second. */

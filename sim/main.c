@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static volatile sig_atomic_t g_stop;
 
@@ -100,6 +101,18 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
+/* One connection per long-polling device: the soft open-file limit goes up
+ * to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int finish(sim *s, const opts *o, int64_t cpu0)
 {
     json_t *r = sim_report(s, rf_now_ms(), (int)o->server_pid, cpu0);
@@ -137,6 +150,7 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     rf_log_set_component("fleetsim");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (sim_scenario_load(o.scenario, o.devices, &sc, &err) != RF_OK) {

@@ -106,7 +106,7 @@ static json_t *rollout_json(const sim *s, const sim_rollout_seen *ro, int64_t *f
         if (ro->halt_seen_ms)
             (*false_halt)++;
     }
-    o = json_pack("{s:I, s:s, s:s, s:b, s:o, s:I, s:f, s:I, s:f, s:f}", "rollout_id",
+    o = json_pack("{s:I, s:s, s:s, s:b, s:o, s:I, s:f, s:I, s:f, s:f, s:f}", "rollout_id",
                   (json_int_t)ro->rollout_id, "version", ro->version, "mode",
                   b ? (const char *[]){"healthy", "crash_at_boot", "crash_later", "boot_loop",
                                        "hook_fails"}[b->mode]
@@ -115,7 +115,8 @@ static json_t *rollout_json(const sim *s, const sim_rollout_seen *ro, int64_t *f
                   (json_int_t)(failing ? before : 0), "blast_radius_share",
                   failing ? (double)before / (double)s->ndev : 0.0, "installed_outside_first_ring",
                   (json_int_t)outside, "first_install_to_halt_s",
-                  secs(ro->first_install_ms, ro->halt_seen_ms), "first_install_s",
+                  secs(ro->first_install_ms, ro->halt_seen_ms), "first_crash_to_halt_s",
+                  secs(ro->first_crash_ms, ro->halt_seen_ms), "first_install_s",
                   secs(s->st.started_ms, ro->first_install_ms));
     if (o && failing)
         json_object_set_new(o, "exposure", exposure(s, ro->bundle, ro->halt_seen_ms));
@@ -147,10 +148,12 @@ json_t *sim_report(const sim *s, int64_t now, int server_pid, int64_t cpu0_ticks
                   (json_int_t)s->tuf.cycles, "refreshes", (json_int_t)s->st.refreshes,
                   "crashes_injected", (json_int_t)s->st.crashes_injected, "rollouts", rollouts,
                   "healthy_rollouts", (json_int_t)healthy, "false_halts", (json_int_t)false_halts);
-    if (o && getrusage(RUSAGE_SELF, &ru) == 0)
+    if (o && getrusage(RUSAGE_SELF, &ru) == 0) {
         json_object_set_new(o, "simulator_cpu_s",
                             json_real((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
+        json_object_set_new(o, "simulator_peak_rss_kib", json_integer((json_int_t)ru.ru_maxrss));
+    }
     if (o) {
         json_object_set_new(
             o, "heartbeat_latency_ms_avg",
@@ -191,22 +194,24 @@ void sim_report_print(const json_t *r)
     if (srv)
         printf("server: %.1f s CPU (%.2f cores), peak RSS %.1f MiB\n", fnum(srv, "cpu_s"),
                fnum(srv, "cpu_cores"), fnum(srv, "peak_rss_kib") / 1024.0);
-    printf("simulator: %.1f s CPU; mean latency (queueing included): heartbeat %.0f ms, poll "
-           "%.0f ms\n",
-           fnum(r, "simulator_cpu_s"), fnum(r, "heartbeat_latency_ms_avg"),
-           fnum(r, "poll_latency_ms_avg"));
-    printf("%-8s %-8s %-13s %-6s %-7s %-8s %-9s %-9s %-9s %-10s\n", "rollout", "version", "mode",
-           "halted", "blast", "share", "outside", "to_halt", "exposed", "to_revert");
+    printf("simulator: %.1f s CPU, peak RSS %.1f MiB; mean latency (queueing included): "
+           "heartbeat %.0f ms, poll %.0f ms\n",
+           fnum(r, "simulator_cpu_s"), fnum(r, "simulator_peak_rss_kib") / 1024.0,
+           fnum(r, "heartbeat_latency_ms_avg"), fnum(r, "poll_latency_ms_avg"));
+    printf("%-8s %-8s %-13s %-6s %-7s %-8s %-8s %-8s %-8s %-8s %-9s\n", "rollout", "version",
+           "mode", "halted", "blast", "share", "outside", "to_halt", "crash_to", "exposed",
+           "to_revert");
     json_array_foreach(json_object_get(r, "rollouts"), i, ro)
     {
         const json_t *e = json_object_get(ro, "exposure");
-        printf("%-8lld %-8s %-13s %-6s %-7lld %-8.4f %-9lld %-9.2f %-9lld %-10.2f\n",
+        printf("%-8lld %-8s %-13s %-6s %-7lld %-8.4f %-8lld %-8.2f %-8.2f %-8lld %-9.2f\n",
                (long long)fnum(ro, "rollout_id"), json_string_value(json_object_get(ro, "version")),
                json_string_value(json_object_get(ro, "mode")),
                json_is_true(json_object_get(ro, "halted")) ? "yes" : "no",
                (long long)fnum(ro, "blast_radius"), fnum(ro, "blast_radius_share"),
                (long long)fnum(ro, "installed_outside_first_ring"),
-               fnum(ro, "first_install_to_halt_s"), e ? (long long)fnum(e, "exposed") : 0LL,
+               fnum(ro, "first_install_to_halt_s"), fnum(ro, "first_crash_to_halt_s"),
+               e ? (long long)fnum(e, "exposed") : 0LL,
                e ? fnum(e, "halt_to_all_reverted_s") : -1.0);
     }
     printf("healthy rollouts %lld, false halts %lld\n", (long long)fnum(r, "healthy_rollouts"),

@@ -1,5 +1,5 @@
-/* Loads a fleet simulator scenario file (JSON): the rings with their sizes and
- * enrollment labels, the failure mode of each named bundle version, the
+/* Loads a fleet simulator scenario file (JSON): the rings with their sizes,
+ * enrollment labels and poll periods, the failure mode of each named bundle version, the
  * background failure rate, an offline window and the speed-up (heartbeat and
  * poll periods). Strict: unknown modes and out-of-range numbers are refused
  * with the offending field named. It never touches the network. */
@@ -28,11 +28,17 @@ static rf_err load_rings(const json_t *arr, sim_scenario *s, rf_error *err)
         const char *name = json_string_value(json_object_get(r, "name"));
         const json_t *labels = json_object_get(r, "labels");
         double size = num(r, "size", -1);
+        const json_t *poll = json_object_get(r, "poll_interval_s");
         if (!name || strlen(name) > PROTO_NAME_MAX || size < 0 || size > 1e6)
             return rf_error_set(err, RF_ERR_INVALID,
                                 "scenario: rings[%zu] needs a 'name' and a 'size' 0..1000000", i);
         if (labels && !json_is_object(labels))
             return rf_error_set(err, RF_ERR_INVALID, "scenario: rings[%zu].labels", i);
+        if (poll && (!json_is_number(poll) || json_number_value(poll) < 0 ||
+                     json_number_value(poll) > 86400))
+            return rf_error_set(err, RF_ERR_INVALID,
+                                "scenario: rings[%zu].poll_interval_s must be 0..86400", i);
+        g->poll_ms = poll ? (int64_t)(json_number_value(poll) * 1000) : -1;
         memcpy(g->name, name, strlen(name) + 1);
         g->size = (int64_t)size;
         g->labels = labels ? json_deep_copy(labels) : json_object();
@@ -117,6 +123,9 @@ rf_err sim_scenario_load(const char *path, int64_t devices_override, sim_scenari
         (rc = load_bundles(json_object_get(o, "bundles"), out, err)) != RF_OK)
         goto out;
     load_numbers(o, out);
+    for (uint32_t i = 0; i < out->nrings; i++)
+        if (out->rings[i].poll_ms < 0)
+            out->rings[i].poll_ms = out->poll_ms;
     if (out->heartbeat_ms < 200 || out->health_window_ms < 0 || out->poll_ms < 0 ||
         out->max_connections < 1 || out->max_connections > 10000 || out->enroll_per_s < 1 ||
         out->offline_fraction < 0 || out->offline_fraction > 1 || out->background_per_hour < 0) {
@@ -128,8 +137,21 @@ rf_err sim_scenario_load(const char *path, int64_t devices_override, sim_scenari
     if (devices_override > 0) /* the last ring takes the rest */
         out->rings[out->nrings - 1].size =
             devices_override > others ? devices_override - others : 0;
+    for (uint32_t i = 0; i < out->nrings; i++)
+        if (out->rings[i].poll_ms == 0)
+            out->long_pollers += out->rings[i].size;
+    if (out->long_pollers + out->max_connections > SIM_MAX_CONNECTIONS)
+        rc = rf_error_set(err, RF_ERR_INVALID,
+                          "scenario %s: %lld long-polling devices and %lld pooled connections: "
+                          "one process holds at most %d (poll the other rings instead)",
+                          path, (long long)out->long_pollers, (long long)out->max_connections,
+                          SIM_MAX_CONNECTIONS);
 out:
     json_decref(o);
+    if (rc != RF_OK) {
+        sim_scenario_cleanup(out);
+        out->nrings = 0;
+    }
     return rc;
 }
 

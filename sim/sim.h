@@ -28,7 +28,8 @@ typedef enum sim_mode {
 typedef struct sim_ring {
     char name[PROTO_NAME_MAX + 1];
     int64_t size;
-    json_t *labels; /* owned; object of string → string */
+    int64_t poll_ms; /* this ring's assignment poll period; 0: long-poll */
+    json_t *labels;  /* owned; object of string → string */
 } sim_ring;
 
 typedef struct sim_bundle {
@@ -44,12 +45,13 @@ typedef struct sim_scenario {
     uint32_t nbundles;
     sim_bundle bundles[SIM_MAX_BUNDLES];
     int64_t heartbeat_ms, health_window_ms;
-    int64_t poll_ms;            /* assignment poll period; 0: long-poll */
+    int64_t poll_ms;            /* default assignment poll period; 0: long-poll */
     double background_per_hour; /* unclean reboots per device-hour, any bundle */
     double offline_fraction;    /* devices unreachable during [offline_at, +duration) */
     int64_t offline_at_ms, offline_ms;
-    int64_t max_connections;
-    int64_t enroll_per_s; /* enrollment pacing */
+    int64_t max_connections; /* pooled, shared by every request but long-polls */
+    int64_t long_pollers;    /* devices of rings that long-poll: a connection each */
+    int64_t enroll_per_s;    /* enrollment pacing */
     uint64_t seed;
 } sim_scenario;
 
@@ -66,6 +68,7 @@ typedef struct sim_dev {
     proto_slot actual;      /* channel 0's slot link */
     bool offline_pick;      /* belongs to the offline share */
     int8_t bad_version;     /* bundle index it installed with a failure mode; -1 none */
+    int8_t rollout_slot;    /* st.rollouts index of the rollout it installed last; -1 none */
     int64_t crash_at_ms;    /* next unclean reboot (INT64_MAX: none) */
     int64_t bg_crash_at_ms; /* next background reboot */
     int64_t last_poll_ms;
@@ -80,6 +83,7 @@ typedef struct sim_rollout_seen {
     int bundle; /* index into scenario bundles; -1 unknown */
     char version[PROTO_NAME_MAX + 1];
     int64_t first_install_ms, halt_seen_ms;
+    int64_t first_crash_ms;          /* first crash its bundle caused (0: none) */
     int64_t installs[SIM_MAX_RINGS]; /* devices that installed it */
     int64_t installs_before_halt[SIM_MAX_RINGS];
 } sim_rollout_seen;
@@ -96,6 +100,9 @@ typedef struct sim_stats {
 rf_err sim_scenario_load(const char *path, int64_t devices_override, sim_scenario *out,
                          rf_error *err);
 void sim_scenario_cleanup(sim_scenario *s);
+/* Connections one process may hold here (see the open-file limit in DESIGN.md). */
+#define SIM_MAX_CONNECTIONS 19000
+
 /* Index of the bundle with version v in the scenario, -1 when it has none (healthy). */
 int sim_bundle_find(const sim_scenario *s, const char *version);
 
