@@ -256,6 +256,24 @@ class Server:
         q = urllib.parse.urlencode(dict(filters, limit=1000))
         return self.http("GET", "/v1/events?" + q, token="viewer").json["events"]
 
+    def second_instance(self, **env):
+        """Another ringfenced on the same database and keys (env overrides
+        its environment); stop it with .stop() and close .log_file."""
+        portfile = os.path.join(self.dir, "port-b")
+        log = open(os.path.join(self.dir, "server-b.log"), "w")
+        proc = subprocess.Popen([os.path.join(BIN, "ringfenced"), "serve", "--listen",
+                                 "127.0.0.1:0", "--port-file", portfile],
+                                env=dict(self.env, **env), stdout=log, stderr=subprocess.STDOUT)
+        wait_for("second server port",
+                 lambda: os.path.exists(portfile) and open(portfile).read().strip())
+        b = Server.__new__(Server)
+        b.__dict__.update(self.__dict__)
+        b.port = int(open(portfile).read().strip())
+        b.proc, b.log_file = proc, log
+        b.log_path = os.path.join(self.dir, "server-b.log")
+        wait_for("second server /readyz", lambda: b.http("GET", "/readyz", token=None).status == 200)
+        return b
+
     def cleanup(self):
         self.stop()
         if getattr(self, "log_file", None):

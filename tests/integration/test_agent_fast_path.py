@@ -12,7 +12,6 @@ import time
 import urllib.request
 
 import rf
-from test_halt_two_servers import start_second
 
 DEVICES = 30
 SEQS = 8
@@ -82,7 +81,7 @@ def cross_instance_invalidation(srv):
     rid = srv.http("POST", "/v1/rollouts", token="release",
                    body={"bundle_id": bundle, "policy": {"min_failed_devices": 2}}).json["id"]
     assert srv.http("POST", f"/v1/rollouts/{rid}/start", token="release").status == 200
-    b = start_second(srv)
+    b = srv.second_instance()
     try:
         first = b.http("GET", "/v1/agent/assignment?wait=0", token=dev["token"])
         again = b.http("GET", "/v1/agent/assignment?wait=0", token=dev["token"])

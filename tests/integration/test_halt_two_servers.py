@@ -3,29 +3,10 @@ device's long-poll held by the other within 2 s (LISTEN/NOTIFY; the second
 instance's evaluator ticks only once a minute here, so nothing else could wake
 it), and the woken long-poll answers the reverted assignment."""
 import json
-import os
-import subprocess
 import threading
 import time
 
 import rf
-
-
-def start_second(srv):
-    portfile = os.path.join(srv.dir, "port-b")
-    env = dict(srv.env, RINGFENCE_EVAL_INTERVAL_MS="60000")
-    log = open(os.path.join(srv.dir, "server-b.log"), "w")
-    proc = subprocess.Popen([os.path.join(rf.BIN, "ringfenced"), "serve", "--listen",
-                             "127.0.0.1:0", "--port-file", portfile],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    rf.wait_for("second server port", lambda: os.path.exists(portfile) and open(portfile).read().strip())
-    b = rf.Server.__new__(rf.Server)
-    b.__dict__.update(srv.__dict__)
-    b.port = int(open(portfile).read().strip())
-    b.proc, b.log_file = proc, log
-    b.log_path = os.path.join(srv.dir, "server-b.log")
-    rf.wait_for("second server /readyz", lambda: b.http("GET", "/readyz", token=None).status == 200)
-    return b
 
 
 def test(srv):
@@ -36,7 +17,7 @@ def test(srv):
     rid = srv.http("POST", "/v1/rollouts", token="release", body={"bundle_id": bundle}).json["id"]
     assert srv.http("POST", f"/v1/rollouts/{rid}/start", token="release").status == 200
 
-    b = start_second(srv)
+    b = srv.second_instance(RINGFENCE_EVAL_INTERVAL_MS="60000")
     try:
         first = b.http("GET", "/v1/agent/assignment?wait=0", token=dev["token"])
         assert first.status == 200, first

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import threading
 import time
 
@@ -271,23 +270,6 @@ def test_audit(srv, hid, secrets):
     assert ENV_SECRET not in dump
 
 
-def start_second(srv, keys):
-    portfile = os.path.join(srv.dir, "port-b")
-    env = dict(srv.env, RINGFENCE_KEYS_DIR=keys, RINGFENCE_WEBHOOK_URLS="")
-    log = open(os.path.join(srv.dir, "server-b.log"), "w")
-    proc = subprocess.Popen([os.path.join(rf.BIN, "ringfenced"), "serve", "--listen",
-                             "127.0.0.1:0", "--port-file", portfile],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    rf.wait_for("second server port", lambda: os.path.exists(portfile) and open(portfile).read().strip())
-    b = rf.Server.__new__(rf.Server)
-    b.__dict__.update(srv.__dict__)
-    b.port = int(open(portfile).read().strip())
-    b.proc, b.log_file = proc, log
-    b.log_path = os.path.join(srv.dir, "server-b.log")
-    rf.wait_for("second server /readyz", lambda: b.http("GET", "/readyz", token=None).status == 200)
-    return b
-
-
 def test_second_instance(srv, hid, path, secret):
     """Only an instance holding the right master key signs for API webhooks."""
     keys_b = os.path.join(srv.dir, "keys-b")
@@ -296,7 +278,7 @@ def test_second_instance(srv, hid, path, secret):
         if f.endswith(".pem"):
             shutil.copy2(os.path.join(srv.keys, f), keys_b)
     srv.stop()  # the instance with the key goes away
-    b = start_second(srv, keys_b)
+    b = srv.second_instance(RINGFENCE_KEYS_DIR=keys_b, RINGFENCE_WEBHOOK_URLS="")
     try:
         n = len(received(path, "webhook.test"))
         r = b.http("POST", f"/v1/webhooks/{hid}/test")
