@@ -406,12 +406,8 @@ def incident_lines(inc):
                 "sped up from the agent's default of 30 s")
              + f"), health window {sc['health_window_s']} s, {sc['enroll_per_s']:,} enrollments/s "
              "at most. A healthy bundle is rolled out to every device (canary, then broad), then a "
-             "bundle that reboots each device uncleanly one second after activation is started."
-             + (" The small tables autovacuum does not reach before they have seen 50 changes "
-                "(rollouts, rollout_stages, bundles, rings) are analyzed when the first rollout "
-                "starts: on their fresh statistics every uncached assignment scans all exposures "
-                "(see `tests/bench/incident.py`)." if inc.get("analyzed") else
-                " Run on the database's fresh statistics (`RF_BENCH_NO_ANALYZE`)."), "",
+             "bundle that reboots each device uncleanly one second after activation is started.",
+             "",
              "| figure | value |", "|---|---|"]
     if inc.get("enrolled_s"):
         lines.append(f"| enrollment | {inc['enrolled']:,} devices in {inc['enrolled_s']:.0f} s |")

@@ -18,14 +18,6 @@ import rf
 
 LARGE = 50000  # from this size on: a canary ring of 1,000 and a wider pool
 
-# The database's statistics, as autovacuum leaves them once a table has seen
-# 50 changes: on a fresh database the tiny rollouts table has none, and the
-# planner then answers every uncached assignment with a sequential scan of all
-# exposures (10-30 ms at 50,000-100,000 exposures instead of 0.4 ms), which no
-# 100,000-device rollout survives on this machine. RF_BENCH_NO_ANALYZE=1 runs
-# on the fresh statistics.
-ANALYZE = not os.environ.get("RF_BENCH_NO_ANALYZE")
-
 # An uncached assignment holds its HTTP thread for a few queries and a commit:
 # more threads (and connections for them) keep heartbeats flowing meanwhile.
 SERVER_ENV = {"RINGFENCE_THREADS": "8", "RINGFENCE_POOL_SIZE": "16"}
@@ -190,8 +182,6 @@ def run(tmp, n, log=rf.log):
         good = srv.push(b"good\n", version="1")
         r1 = int(srv.cli("rollout", "create", "--bundle", str(good), token="release").stdout)
         srv.cli("rollout", "start", str(r1), token="release")
-        if ANALYZE:  # see ANALYZE above; the small tables autovacuum never reaches
-            srv.sql("ANALYZE rollouts, rollout_stages, bundles, rings")
         rf.wait_for("canary on good", lambda: running(st, good) >= canary,
                     timeout=10 * period + 60)
         log(f"the canary ring runs the healthy bundle, {time.monotonic() - t:.0f} s in")
@@ -231,7 +221,6 @@ def run(tmp, n, log=rf.log):
     r.update(sampler.summary())
     r["scenario"] = scen
     r["server_env"] = SERVER_ENV
-    r["analyzed"] = ANALYZE
     r["heartbeat_interval_s"] = period
     r["sim_table"] = open(os.path.join(tmp, "sim.log")).read()
     return r
